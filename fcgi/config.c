@@ -1,0 +1,208 @@
+/*
+ * config: the CHATD_* variables, one table, validated at start (see config.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+enum config_type { CT_STR, CT_INT, CT_SIZE };
+
+struct config_var {
+	const char *name;
+	enum config_type type;
+	size_t off;
+	size_t size;		/* CT_STR: buffer size */
+	const char *dflt;	/* NULL = required */
+	long long min, max;	/* CT_INT, CT_SIZE */
+	const char *help;
+};
+
+#define S(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)
+#define I(field) offsetof(struct config, field), 0
+
+static const struct config_var vars[] = {
+	{"CHATD_LISTEN", CT_STR, S(listen), NULL, 0, 0,
+	    "FastCGI socket: an absolute unix socket path, or HOST:PORT / :PORT"},
+	{"CHATD_WORKERS", CT_INT, I(workers), "0", 0, 256,
+	    "worker processes; 0 = one per CPU core"},
+	{"CHATD_THREADS", CT_INT, I(threads), "16", 1, 256, "threads per worker"},
+	{"CHATD_SHUTDOWN_TIMEOUT", CT_INT, I(shutdown_timeout), "10", 1, 600,
+	    "seconds in-flight requests get to finish at stop"},
+	{"CHATD_USER", CT_STR, S(user), "", 0, 0,
+	    "user to switch to after start-up when started as root"},
+	{"CHATD_DB_SOCKET", CT_STR, S(db_socket), "", 0, 0,
+	    "MariaDB unix socket; empty = TCP to CHATD_DB_HOST"},
+	{"CHATD_DB_HOST", CT_STR, S(db_host), "127.0.0.1", 0, 0, "MariaDB host (TCP)"},
+	{"CHATD_DB_PORT", CT_INT, I(db_port), "3306", 1, 65535, "MariaDB port (TCP)"},
+	{"CHATD_DB_NAME", CT_STR, S(db_name), "chat", 0, 0, "database name"},
+	{"CHATD_DB_USER", CT_STR, S(db_user), "chat_app", 0, 0,
+	    "database user (DML only, no DDL)"},
+	{"CHATD_DB_PASSWORD_FILE", CT_STR, S(db_password_file), NULL, 0, 0,
+	    "file holding the database user's password"},
+	{"CHATD_DB_TIMEOUT", CT_INT, I(db_timeout), "3", 1, 60,
+	    "seconds for database connect, read and write"},
+	{"CHATD_TEMPLATE_DIR", CT_STR, S(template_dir), "templates", 0, 0,
+	    "directory of the HTML templates"},
+	{"CHATD_MAX_BODY", CT_SIZE, offsetof(struct config, max_body), 0, "65536", 256, 1048576,
+	    "bytes: largest request body a route takes by default"},
+	{"CHATD_NCHAN_URL", CT_STR, S(nchan_url), "http://localhost", 0, 0,
+	    "base URL of the nchan publisher"},
+	{"CHATD_NCHAN_SOCKET", CT_STR, S(nchan_socket), "", 0, 0,
+	    "unix socket of the nchan publisher; empty = TCP to CHATD_NCHAN_URL"},
+	{"CHATD_NCHAN_TIMEOUT_MS", CT_INT, I(nchan_timeout_ms), "2000", 50, 30000,
+	    "milliseconds a publish may take"},
+};
+
+#undef S
+#undef I
+
+static int
+parse_int(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	if (*s == '\0' || *s == ' ' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+read_secret(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		snprintf(err, errlen, "CHATD_DB_PASSWORD_FILE: cannot open '%s': %s",
+		    path, strerror(errno));
+		return -1;
+	}
+	n = read(fd, out, outlen - 1);
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "CHATD_DB_PASSWORD_FILE: cannot read '%s': %s",
+		    path, strerror(errno));
+		return -1;
+	}
+	if ((size_t)n == outlen - 1) {
+		snprintf(err, errlen, "CHATD_DB_PASSWORD_FILE: '%s' is longer than %zu bytes",
+		    path, outlen - 2);
+		return -1;
+	}
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+		n--;
+	out[n] = '\0';
+	if (n == 0) {
+		snprintf(err, errlen, "CHATD_DB_PASSWORD_FILE: '%s' is empty", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_listen(const char *s)
+{
+	const char *colon;
+	long long port;
+
+	if (s[0] == '/')
+		return strlen(s) < 108 ? 0 : -1;	/* sun_path */
+	colon = strrchr(s, ':');
+	if (colon == NULL)
+		return -1;
+	return parse_int(colon + 1, 1, 65535, &port);
+}
+
+int
+config_load(struct config *cfg, config_getter get, void *ctx, char *err, size_t errlen)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const struct config_var *v = &vars[i];
+		const char *val = get(v->name, ctx);
+		char *field = (char *)cfg + v->off;
+		long long n;
+
+		if (val == NULL)
+			val = v->dflt;
+		if (val == NULL) {
+			snprintf(err, errlen, "%s is required: %s", v->name, v->help);
+			return -1;
+		}
+		switch (v->type) {
+		case CT_STR:
+			if (strlen(val) >= v->size) {
+				snprintf(err, errlen, "%s is longer than %zu characters",
+				    v->name, v->size - 1);
+				return -1;
+			}
+			memcpy(field, val, strlen(val) + 1);
+			break;
+		case CT_INT:
+		case CT_SIZE:
+			if (parse_int(val, v->min, v->max, &n) < 0) {
+				snprintf(err, errlen, "%s must be an integer from %lld to %lld, not '%.40s'",
+				    v->name, v->min, v->max, val);
+				return -1;
+			}
+			if (v->type == CT_INT)
+				*(int *)(void *)field = (int)n;
+			else
+				*(size_t *)(void *)field = (size_t)n;
+			break;
+		}
+	}
+
+	if (check_listen(cfg->listen) < 0) {
+		snprintf(err, errlen, "CHATD_LISTEN must be an absolute socket path (under 108 bytes) "
+		    "or HOST:PORT, not '%.60s'", cfg->listen);
+		return -1;
+	}
+	if (cfg->db_socket[0] != '\0' && cfg->db_socket[0] != '/') {
+		snprintf(err, errlen, "CHATD_DB_SOCKET must be an absolute path, not '%.60s'",
+		    cfg->db_socket);
+		return -1;
+	}
+	if (cfg->nchan_socket[0] != '\0' && cfg->nchan_socket[0] != '/') {
+		snprintf(err, errlen, "CHATD_NCHAN_SOCKET must be an absolute path, not '%.60s'",
+		    cfg->nchan_socket);
+		return -1;
+	}
+	if (strncmp(cfg->nchan_url, "http://", 7) != 0 && strncmp(cfg->nchan_url, "https://", 8) != 0) {
+		snprintf(err, errlen, "CHATD_NCHAN_URL must start with http:// or https://, not '%.60s'",
+		    cfg->nchan_url);
+		return -1;
+	}
+	if (cfg->workers == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		cfg->workers = n > 0 && n <= 256 ? (int)n : 1;
+	}
+	return read_secret(cfg->db_password_file, cfg->db_password, sizeof(cfg->db_password),
+	    err, errlen);
+}
+
+void
+config_usage(void)
+{
+	fprintf(stderr, "chatd is configured by environment variables:\n");
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		fprintf(stderr, "  %-24s %s%s%s%s\n", vars[i].name, vars[i].help,
+		    vars[i].dflt ? " (default '" : " (required)",
+		    vars[i].dflt ? vars[i].dflt : "", vars[i].dflt ? "')" : "");
+}

@@ -1,0 +1,50 @@
+/*
+ * config: chatd's settings, read once from CHATD_* environment variables.
+ *
+ * Every variable is declared in one table with its type, bounds and default;
+ * config_load() validates all of them and reports the first bad one with its
+ * name, the rule and the value given, so a typo stops chatd at start with a
+ * clear message instead of misbehaving later. Read-only after start-up.
+ */
+#ifndef CHATD_CONFIG_H
+#define CHATD_CONFIG_H
+
+#include <stddef.h>
+
+struct config {
+	char listen[108];	/* unix socket path, or [host]:port for TCP */
+	int workers;
+	int threads;
+	int shutdown_timeout;	/* seconds in-flight requests get at stop */
+	char user[64];		/* drop to this user when started as root; "" = stay */
+
+	char db_socket[256];	/* unix socket of MariaDB; "" = TCP to db_host */
+	char db_host[256];
+	int db_port;
+	char db_name[65];
+	char db_user[81];
+	char db_password_file[256];
+	char db_password[256];	/* read from db_password_file at load */
+	int db_timeout;		/* seconds, connect/read/write */
+
+	char template_dir[256];
+	size_t max_body;	/* default body limit of routes that take one */
+
+	char nchan_url[256];	/* publisher base URL, e.g. http://localhost */
+	char nchan_socket[256];	/* unix socket of the publisher; "" = TCP */
+	int nchan_timeout_ms;
+};
+
+/* Looks a variable up; getenv() in chatd, a table in the tests. */
+typedef const char *(*config_getter)(const char *name, void *ctx);
+
+/*
+ * Fills cfg from get(). Returns 0, or -1 with a one-line reason in err
+ * ("CHATD_WORKERS must be an integer from 1 to 256, not 'x'").
+ */
+int config_load(struct config *cfg, config_getter get, void *ctx, char *err, size_t errlen);
+
+/* Writes the variable table (name, default, meaning) for --help. */
+void config_usage(void);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * err: one table of the errors a client can see (see err.h).
+ */
+#include <stddef.h>
+
+#include "err.h"
+
+static const struct {
+	const char *code;
+	int status;
+	const char *message;
+} errs[ERR__MAX] = {
+	[ERR_OK] = {"ok", 200, "OK"},
+	[ERR_BAD_REQUEST] = {"bad_request", 400, "The request is malformed."},
+	[ERR_BAD_QUERY] = {"bad_query", 400, "The query string is not valid for this resource."},
+	[ERR_BAD_JSON] = {"bad_json", 400, "The body is not well-formed JSON."},
+	[ERR_INVALID_UTF8] = {"invalid_utf8", 400, "The request holds text that is not valid UTF-8."},
+	[ERR_NOT_OBJECT] = {"not_object", 400, "The body must be a JSON object."},
+	[ERR_MISSING_FIELD] = {"missing_field", 400, "A required field is missing."},
+	[ERR_UNKNOWN_FIELD] = {"unknown_field", 400, "The body has a field this resource does not take."},
+	[ERR_WRONG_TYPE] = {"wrong_type", 400, "A field has the wrong type."},
+	[ERR_BAD_VALUE] = {"bad_value", 422, "A field has a value that is not allowed."},
+	[ERR_UNEXPECTED_BODY] = {"unexpected_body", 400, "This resource takes no request body."},
+	[ERR_NOT_FOUND] = {"not_found", 404, "There is no such resource."},
+	[ERR_METHOD] = {"method_not_allowed", 405, "This method is not allowed on this resource."},
+	[ERR_TOO_LARGE] = {"too_large", 413, "The request body is too large."},
+	[ERR_MEDIA_TYPE] = {"unsupported_media_type", 415, "The body must be application/json."},
+	[ERR_DB_UNAVAILABLE] = {"db_unavailable", 503, "The database is not available; try again shortly."},
+	[ERR_INTERNAL] = {"internal", 500, "Something went wrong on the server."},
+};
+
+static int
+valid(enum err e)
+{
+	return e >= 0 && e < ERR__MAX && errs[e].code != NULL;
+}
+
+const char *
+err_code(enum err e)
+{
+	return valid(e) ? errs[e].code : errs[ERR_INTERNAL].code;
+}
+
+const char *
+err_strerror(enum err e)
+{
+	return valid(e) ? errs[e].message : errs[ERR_INTERNAL].message;
+}
+
+int
+err_status(enum err e)
+{
+	return valid(e) ? errs[e].status : 500;
+}

@@ -1,0 +1,39 @@
+/*
+ * err: the error codes a client can see.
+ *
+ * Every refusal chatd answers is one of these: a stable machine-readable code,
+ * the HTTP status it leads to and a default human message. Handlers return an
+ * `enum err`; dispatch() turns it into {"error": code, "message": text}.
+ */
+#ifndef CHATD_ERR_H
+#define CHATD_ERR_H
+
+enum err {
+	ERR_OK = 0,
+	ERR_BAD_REQUEST,	/* 400 malformed request line or parameters */
+	ERR_BAD_QUERY,		/* 400 query string that is not valid or not allowed */
+	ERR_BAD_JSON,		/* 400 body is not well-formed JSON */
+	ERR_INVALID_UTF8,	/* 400 body, path or query holds invalid UTF-8 */
+	ERR_NOT_OBJECT,		/* 400 body is JSON but not an object */
+	ERR_MISSING_FIELD,	/* 400 a required field is absent */
+	ERR_UNKNOWN_FIELD,	/* 400 a field the route does not take */
+	ERR_WRONG_TYPE,		/* 400 a field has the wrong JSON type */
+	ERR_BAD_VALUE,		/* 422 a field has the right type but a bad value */
+	ERR_UNEXPECTED_BODY,	/* 400 a body sent to a route that takes none */
+	ERR_NOT_FOUND,		/* 404 no such route */
+	ERR_METHOD,		/* 405 route exists, method does not */
+	ERR_TOO_LARGE,		/* 413 body over the route's limit */
+	ERR_MEDIA_TYPE,		/* 415 body is not of a type the route takes */
+	ERR_DB_UNAVAILABLE,	/* 503 the database did not answer */
+	ERR_INTERNAL,		/* 500 a bug or a library failure; logged */
+	ERR__MAX
+};
+
+/* The machine-readable code, e.g. "not_found". */
+const char *err_code(enum err);
+/* The default human-readable message. */
+const char *err_strerror(enum err);
+/* The HTTP status the error leads to. */
+int err_status(enum err);
+
+#endif

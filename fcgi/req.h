@@ -1,0 +1,81 @@
+/*
+ * req: one request, one struct.
+ *
+ * Everything a request owns hangs off `struct req`: its input (copied from
+ * the FastCGI parameters into the arena), the matched route and its
+ * captures, the parsed query and body, the thread's database connection and
+ * publisher, and the response being built. The worker fills the input,
+ * dispatch() runs the route, the worker writes the response out and resets
+ * the struct for the next request. No handler touches FastCGI directly.
+ */
+#ifndef CHATD_REQ_H
+#define CHATD_REQ_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "err.h"
+#include "query.h"
+
+struct config;
+struct db;
+struct notify;
+struct tmpl_set;
+struct route;
+
+#define REQ_MAX_CAPTURES 4
+
+struct req {
+	struct arena *arena;
+	const struct config *cfg;
+	const struct tmpl_set *tmpls;
+	struct db *db;
+	struct notify *notify;
+
+	char id[33];			/* request id: nginx's $request_id or our own */
+
+	/* Input, as sent (arena copies; NULL when absent). */
+	const char *method;
+	const char *uri;		/* path and query as sent, e.g. /api/x?a=1 */
+	const char *content_type;
+	long long content_length;	/* -1 when absent */
+	const char *cookie;
+	const char *origin;
+	const char *host;
+	const char *remote_addr;
+	const char *user_agent;
+
+	/* Reads up to max bytes of body into the arena; 0, or -1 with *e set. */
+	int (*read_body)(struct req *, size_t max, enum err *e);
+	void *io;			/* the worker's FastCGI request */
+
+	/* Parsed by dispatch() before the handler runs. */
+	const struct route *route;
+	const char *path;		/* percent-decoded path */
+	const char *captures[REQ_MAX_CAPTURES];
+	struct query query;
+	const char *body;
+	size_t body_len;
+	json_t *in;			/* checked JSON body, or NULL */
+
+	/* Response. */
+	int status;
+	const char *resp_type;		/* Content-Type */
+	struct buf resp_headers;	/* extra "Name: value\r\n" lines */
+	struct buf resp_body;
+};
+
+/* Sets status and a JSON body; takes the reference to j. */
+void req_json(struct req *, int status, json_t *j);
+/* The JSON error {"error", "message"} of e, with message or e's default. */
+void req_error(struct req *, enum err e, const char *message);
+/* Sets status and an HTML body (already escaped by the template renderer). */
+void req_html(struct req *, int status, const char *html, size_t len);
+/* Adds a response header; name and value must not hold CR or LF. */
+void req_header(struct req *, const char *name, const char *value);
+/* Releases what the request holds outside its arena and readies it for reuse. */
+void req_reset(struct req *);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * router: the route table and the one dispatch() every request goes through.
+ *
+ * A route is one row {method, path pattern, query fields, body fields, body
+ * limit, media types, handler}. dispatch() applies every check once, in
+ * order, each with an early return: 404 (no path), 405 (no method, with
+ * Allow), 400 (query), 413 (body size), 415 (media type), 400 (JSON and its
+ * fields); only then does the handler run, and it sees checked input only.
+ */
+#ifndef CHATD_ROUTER_H
+#define CHATD_ROUTER_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "fields.h"
+#include "req.h"
+
+struct route {
+	const char *method;		/* GET also answers HEAD */
+	const char *pattern;		/* "/api/x/{id}/y": {name} captures one segment */
+	const struct field *query;	/* allowed query parameters; NULL = none */
+	const struct field *body;	/* JSON body fields; NULL = takes no body */
+	size_t max_body;		/* 0 = CHATD_MAX_BODY */
+	const char *const *media_types;	/* NULL = application/json only */
+	/* Builds the response, or returns an error for dispatch() to answer. */
+	enum err (*handler)(struct req *);
+};
+
+/* The application's route table. */
+extern const struct route router_routes[];
+extern const size_t router_nroutes;
+
+/*
+ * Matches path against pattern; on a match fills captures (arena copies,
+ * percent-decoded) and returns 1, else 0. -1 with *e set when the path holds
+ * a malformed escape or invalid UTF-8.
+ */
+int router_match(struct arena *, const char *pattern, const char *path,
+    const char **captures, enum err *e);
+
+/* Runs r through the table; afterwards r holds a complete response. */
+void router_dispatch(const struct route *table, size_t n, struct req *r);
+
+#endif
