@@ -59,7 +59,7 @@ sed -e "s|@PREFIX@|$(esc "$prefix")|g" \
 	-e "s|@EXTRA_INCLUDE@|$(esc "$extra")|g" \
 	-e "s|@HTTP_REDIRECT@|$(esc "$redirect")|g" \
 	"$here/nginx.conf.in" >"$conf/nginx.conf.new"
-cp "$here/fastcgi-chat.conf" "$conf/fastcgi-chat.conf"
+cp "$here/fastcgi-chat.conf" "$here/security-headers.conf" "$conf/"
 if grep -n '@[A-Z_]*@' "$conf/nginx.conf.new" >&2; then
 	echo "render: placeholders left unfilled (above)" >&2
 	exit 1

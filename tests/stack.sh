@@ -32,6 +32,10 @@ run)
 	pools=${CHAT_POOLS:-a b}	# two pools behind one upstream: workers keep no state
 	: "${CHATD_WORKERS:=2}" "${CHATD_THREADS:=4}"
 	: "${CHATD_SHUTDOWN_TIMEOUT:=5}"
+	# One client address runs the whole suite: the general API limit is
+	# raised; the auth and CAPTCHA limits keep their production values.
+	: "${CHAT_API_RATE:=500r/s}" "${CHAT_API_BURST:=1000}"
+	export CHATD_SHUTDOWN_TIMEOUT CHAT_API_RATE CHAT_API_BURST
 	extra=$root/tests/api/nginx-test.conf
 	;;
 esac

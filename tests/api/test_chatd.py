@@ -1,0 +1,159 @@
+"""The chatd process itself: configuration validated at start, a live socket
+never taken over, a stale one replaced, privileges dropped, and a graceful
+stop in which in-flight requests finish and the socket disappears."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+import fcgi
+
+ROOT = Path(__file__).resolve().parents[2]
+CHATD = ROOT / "build" / "chatd"
+
+
+def base_env(stack, listen):
+    d = Path(stack["CHAT_STACK_DIR"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATD_")}
+    env.update(CHATD_LISTEN=str(listen), CHATD_WORKERS="1", CHATD_THREADS="2",
+               CHATD_SHUTDOWN_TIMEOUT="5",
+               CHATD_DB_SOCKET=stack["CHAT_DB_SOCKET"],
+               CHATD_DB_PASSWORD_FILE=str(d / "secrets" / "db_app_password"),
+               CHATD_TEMPLATE_DIR=str(ROOT / "templates"),
+               CHATD_NCHAN_SOCKET=stack["CHAT_NCHAN_SOCKET"])
+    return env
+
+
+def wait_socket(path, proc, seconds=5):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if Path(path).is_socket():
+            try:
+                if fcgi.get(str(path), timeout=2)[0] == 200:
+                    return
+            except OSError:
+                pass
+        assert proc.poll() is None, proc.stderr.read()
+        time.sleep(0.05)
+    raise AssertionError(f"chatd did not answer on {path}")
+
+
+@pytest.fixture
+def sockdir():
+    """A directory the unprivileged chatd user can reach and write, to remove its socket."""
+    d = Path(tempfile.mkdtemp(prefix="chatd-test-", dir="/tmp"))
+    os.chmod(d, 0o777)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def chatd(stack, sockdir):
+    """Starts a private one-worker chatd on a socket in sockdir."""
+    procs = []
+
+    def start(sock=None, **extra):
+        sock = sock or sockdir / "c.sock"
+        env = base_env(stack, sock)
+        env.update(extra)
+        p = subprocess.Popen([str(CHATD)], env=env, stderr=subprocess.PIPE, text=True)
+        procs.append(p)
+        wait_socket(sock, p)
+        return p, sock
+    yield start
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+@pytest.mark.parametrize("var,value,words", [
+    ("CHATD_WORKERS", "many", "CHATD_WORKERS must be an integer from 0 to 256, not 'many'"),
+    ("CHATD_WORKERS", "300", "CHATD_WORKERS must be an integer"),
+    ("CHATD_THREADS", "0", "CHATD_THREADS must be an integer from 1 to 256"),
+    ("CHATD_MAX_BODY", "-5", "CHATD_MAX_BODY must be an integer"),
+    ("CHATD_DB_PORT", "99999999999999999999", "CHATD_DB_PORT must be an integer"),
+    ("CHATD_LISTEN", "relative.sock", "CHATD_LISTEN must be an absolute socket path"),
+    ("CHATD_LISTEN", "localhost:0", "CHATD_LISTEN must be"),
+    ("CHATD_DB_SOCKET", "db.sock", "CHATD_DB_SOCKET must be an absolute path"),
+    ("CHATD_NCHAN_URL", "ftp://x", "CHATD_NCHAN_URL must start with http"),
+    ("CHATD_DB_PASSWORD_FILE", "/nonexistent/pw", "CHATD_DB_PASSWORD_FILE: cannot open"),
+    ("CHATD_TEMPLATE_DIR", "/nonexistent", "cannot open template directory"),
+])
+def test_bad_configuration_stops_chatd_with_a_clear_message(stack, tmp_path, var, value, words):
+    env = base_env(stack, tmp_path / "c.sock")
+    env[var] = value
+    p = subprocess.run([str(CHATD), "--check"], env=env, capture_output=True, text=True, timeout=10)
+    assert p.returncode == 2
+    assert words in p.stderr
+    assert not (tmp_path / "c.sock").exists()
+
+
+def test_missing_required_variable_is_named(stack, tmp_path):
+    env = base_env(stack, tmp_path / "c.sock")
+    del env["CHATD_LISTEN"]
+    p = subprocess.run([str(CHATD)], env=env, capture_output=True, text=True, timeout=10)
+    assert p.returncode == 2
+    assert "CHATD_LISTEN is required" in p.stderr
+
+
+def test_good_configuration_passes_the_check(stack, tmp_path):
+    p = subprocess.run([str(CHATD), "--check"], env=base_env(stack, tmp_path / "c.sock"),
+                       capture_output=True, text=True, timeout=10)
+    assert p.returncode == 0, p.stderr
+
+
+def test_a_live_pool_socket_is_never_taken_over(stack):
+    live = Path(stack["CHAT_STACK_DIR"]) / "run" / "chatd" / "a.sock"
+    inode = live.stat().st_ino
+    p = subprocess.run([str(CHATD)], env=base_env(stack, live), capture_output=True, text=True,
+                       timeout=10)
+    assert p.returncode == 1
+    assert "in use by a running instance" in p.stderr
+    assert live.stat().st_ino == inode
+    assert fcgi.get(str(live))[0] == 200
+
+
+def test_a_stale_socket_file_is_replaced(chatd, sockdir):
+    stale = sockdir / "c.sock"
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(str(stale))
+    s.close()                   # the file stays, nobody listens
+    proc, sock = chatd(stale)
+    status, _, body = fcgi.get(str(sock))
+    assert status == 200 and json.loads(body)["status"] == "ok"
+
+
+def test_workers_drop_root(chatd):
+    if os.geteuid() != 0:
+        pytest.skip("only meaningful when started as root")
+    proc, _ = chatd(CHATD_USER="www-data")
+    out = subprocess.run(["ps", "-o", "user=", "--ppid", str(proc.pid)], capture_output=True,
+                         text=True).stdout.split()
+    assert out and set(out) == {"www-data"}
+    assert subprocess.run(["ps", "-o", "user=", "-p", str(proc.pid)], capture_output=True,
+                          text=True).stdout.strip() == "www-data"
+
+
+def test_sigterm_lets_in_flight_requests_finish_and_removes_the_socket(chatd):
+    proc, sock = chatd(CHATD_USER="www-data" if os.geteuid() == 0 else "")
+    body = b'{"csp-report": {"blocked-uri": "inline"}}'
+    req = fcgi.Request(str(sock), "POST", "/api/csp-report",
+                       content_type="application/csp-report", content_length=len(body))
+    req.send_body(body[:10], end=False)          # the request is now in flight
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    assert not sock.exists()                     # no new connections come here
+    req.send_body(body[10:])
+    status, _, _ = req.response()
+    assert status == 204
+    assert proc.wait(10) == 0
+    assert "supervisor: stopped" in proc.stderr.read()

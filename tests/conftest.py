@@ -1,0 +1,67 @@
+"""Shared pytest set-up for the layers that run against the real test stack
+(tests/api, tests/fault): the stack's addresses come from `tests/stack.sh env
+test` (exported by tests/run.sh), TLS is always verified against the
+generated CA, and each layer closes with one `LAYER: N passed, N failed` line."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "pylib"))
+
+
+def _stack_env():
+    env = {}
+    if "CHAT_BASE_URL" not in os.environ:
+        out = subprocess.run([str(ROOT / "tests" / "stack.sh"), "env", "test"],
+                             check=True, capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            k, _, v = line.partition("=")
+            env[k] = v.strip('"')
+    env.update({k: v for k, v in os.environ.items() if k.startswith("CHAT_")})
+    return env
+
+
+STACK = _stack_env()
+
+
+@pytest.fixture(scope="session")
+def stack():
+    """The test stack's settings (CHAT_* variables)."""
+    return STACK
+
+
+@pytest.fixture(scope="session")
+def base_url(stack):
+    return stack["CHAT_BASE_URL"]
+
+
+@pytest.fixture(scope="session")
+def ca_file(stack):
+    return stack["CHAT_CA"]
+
+
+@pytest.fixture
+def http(ca_file):
+    """A requests session that verifies TLS against the local CA."""
+    with requests.Session() as s:
+        s.verify = ca_file
+        # REQUESTS_CA_BUNDLE in the environment would override verify.
+        s.trust_env = False
+        yield s
+
+
+def pytest_terminal_summary(terminalreporter):
+    stats = terminalreporter.stats
+    passed = len(stats.get("passed", []))
+    failed = len(stats.get("failed", [])) + len(stats.get("error", []))
+    skipped = len(stats.get("skipped", []))
+    layer = os.environ.get("CHAT_TEST_LAYER", "pytest")
+    line = f"{layer}: {passed} passed, {failed} failed"
+    if skipped:
+        line += f", {skipped} skipped"
+    terminalreporter.write_line(line)
