@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `make bench`: throughput and latency of the real stack (profile "bench",
+# ports 28443/28080, one pool of CHATD_WORKERS x CHATD_THREADS), measured with
+# wrk from the same machine, so the numbers include TLS, nginx and MariaDB.
+#   BENCH_SECONDS [10]   BENCH_CONNECTIONS [64]   BENCH_THREADS [2]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+secs=${BENCH_SECONDS:-10} conns=${BENCH_CONNECTIONS:-64} threads=${BENCH_THREADS:-2}
+export CHAT_HTTPS_PORT=${CHAT_HTTPS_PORT:-28443} CHAT_HTTP_PORT=${CHAT_HTTP_PORT:-28080}
+export CHAT_API_RATE=100000r/s CHAT_API_BURST=100000 CHAT_POOLS=a
+
+tests/stack.sh stop bench >/dev/null 2>&1 || true
+tests/stack.sh start bench
+trap 'tests/stack.sh stop bench >/dev/null' EXIT
+base=https://localhost:$CHAT_HTTPS_PORT
+
+echo "machine: $(nproc) cores; chatd: ${CHATD_WORKERS:-0 (= cores)} workers x ${CHATD_THREADS:-16} threads"
+echo "wrk: $threads threads, $conns connections, ${secs}s per endpoint"
+printf '%-34s %12s %10s %10s %10s\n' endpoint "requests/s" p50 p90 p99
+for path in /api/health / /static/css/app.css; do
+	out=$(wrk -t"$threads" -c"$conns" -d"${secs}s" --latency "$base$path")
+	rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+	p() { awk -v q="$1" '$1 == q {print $2}' <<<"$out"; }
+	errs=$(awk '/Non-2xx|Socket errors/' <<<"$out")
+	printf '%-34s %12s %10s %10s %10s %s\n' "GET $path" "$rps" "$(p 50%)" "$(p 90%)" "$(p 99%)" "$errs"
+done
