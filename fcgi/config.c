@@ -70,7 +70,8 @@ parse_int(const char *s, long long min, long long max, long long *out)
 	char *end;
 	long long v;
 
-	if (*s == '\0' || *s == ' ' || *s == '+')
+	/* strtoll would skip blanks and a '+': only digits and '-' pass. */
+	if (!(*s == '-' || (*s >= '0' && *s <= '9')))
 		return -1;
 	errno = 0;
 	v = strtoll(s, &end, 10);

@@ -53,7 +53,7 @@ struct req {
 
 	/* Parsed by dispatch() before the handler runs. */
 	const struct route *route;
-	const char *path;		/* percent-decoded path */
+	const char *path;		/* path as sent (not decoded; captures are) */
 	const char *captures[REQ_MAX_CAPTURES];
 	struct query query;
 	const char *body;

@@ -1,6 +1,7 @@
 /*
  * router: route matching and dispatch (see router.h).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -80,27 +81,58 @@ method_matches(const struct route *rt, const char *method)
 	    (strcmp(method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0);
 }
 
-/* The media type of a Content-Type value, lower-cased, without parameters. */
+/* 1 when the parameter list p ("; a=b; charset=utf-8") names no charset or exactly UTF-8. */
+static int
+charset_ok(const char *p)
+{
+	while (p != NULL && *p != '\0') {
+		const char *name, *val, *end;
+		size_t nlen, vlen;
+
+		p += strspn(p, "; \t");
+		name = p;
+		end = strchrnul(p, ';');
+		val = memchr(name, '=', (size_t)(end - name));
+		p = end;
+		if (val == NULL)
+			continue;
+		nlen = (size_t)(val - name);
+		while (nlen > 0 && (name[nlen - 1] == ' ' || name[nlen - 1] == '\t'))
+			nlen--;
+		if (nlen != 7 || strncasecmp(name, "charset", 7) != 0)
+			continue;
+		val++;
+		vlen = (size_t)(end - val);
+		while (vlen > 0 && (val[vlen - 1] == ' ' || val[vlen - 1] == '\t'))
+			vlen--;
+		if (vlen >= 2 && val[0] == '"' && val[vlen - 1] == '"') {
+			val++;
+			vlen -= 2;
+		}
+		if (vlen != 5 || strncasecmp(val, "utf-8", 5) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* 1 when Content-Type ct is one of the route's media types, in UTF-8. */
 static int
 media_type_ok(const struct route *rt, const char *ct)
 {
 	static const char *const json_only[] = {"application/json", NULL};
 	const char *const *types = rt->media_types ? rt->media_types : json_only;
-	const char *semi, *param;
+	const char *semi;
 	size_t n;
 
 	if (ct == NULL)
 		return 0;
 	semi = strchr(ct, ';');
 	n = semi ? (size_t)(semi - ct) : strlen(ct);
-	while (n > 0 && ct[n - 1] == ' ')
+	while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
 		n--;
 	/* A charset other than UTF-8 would change how we must read the bytes. */
-	if (semi != NULL && (param = strcasestr(semi, "charset=")) != NULL) {
-		param += strlen("charset=");
-		if (strncasecmp(param, "utf-8", 5) != 0 && strncasecmp(param, "\"utf-8\"", 7) != 0)
-			return 0;
-	}
+	if (!charset_ok(semi))
+		return 0;
 	for (; *types != NULL; types++)
 		if (strlen(*types) == n && strncasecmp(ct, *types, n) == 0)
 			return 1;
@@ -128,9 +160,14 @@ check_query(struct req *r, const struct field *spec, const char **bad)
 			return ERR_BAD_QUERY;
 		if (f->type == FIELD_INT) {
 			char *end;
-			long long n = strtoll(v, &end, 10);
+			long long n;
 
-			if (*v == '\0' || *end != '\0' || n < f->min || n > f->max)
+			/* strtoll would skip blanks and a '+': only digits and '-' pass. */
+			if (!(*v == '-' || (*v >= '0' && *v <= '9')))
+				return ERR_BAD_QUERY;
+			errno = 0;
+			n = strtoll(v, &end, 10);
+			if (errno != 0 || *end != '\0' || n < f->min || n > f->max)
 				return ERR_BAD_QUERY;
 		} else if ((long long)strlen(v) < f->min || (f->max > 0 && (long long)strlen(v) > f->max) ||
 		    (f->check != NULL && !f->check(v, strlen(v))))
@@ -195,6 +232,7 @@ router_dispatch(const struct route *table, size_t n, struct req *r)
 		int m = router_match(r->arena, table[i].pattern, path, caps, &e);
 
 		if (m < 0) {
+			buf_free(&allow);
 			req_error(r, e == ERR_BAD_QUERY ? ERR_BAD_REQUEST : e, NULL);
 			return;
 		}

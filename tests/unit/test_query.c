@@ -103,6 +103,19 @@ test_query_decode_short_escape_refused(void **state)
 }
 
 static void
+test_query_decode_escape_cut_by_length(void **state)
+{
+	enum err e = ERR_OK;
+
+	/* "%41" cut to 2 bytes is a short escape, not "A". */
+	assert_null(query_decode(*state, "%41", 2, 1, &e));
+	assert_int_equal(e, ERR_BAD_QUERY);
+	e = ERR_OK;
+	assert_null(query_decode(*state, "a%41", 3, 0, &e));
+	assert_int_equal(e, ERR_BAD_QUERY);
+}
+
+static void
 test_query_decode_plus_is_space_when_asked(void **state)
 {
 	enum err e;
@@ -360,6 +373,7 @@ main(void)
 		T(test_query_decode_bad_hex_refused),
 		T(test_query_decode_trailing_percent_refused),
 		T(test_query_decode_short_escape_refused),
+		T(test_query_decode_escape_cut_by_length),
 		T(test_query_decode_plus_is_space_when_asked),
 		T(test_query_decode_plus_kept_in_paths),
 		T(test_query_decode_encoded_nul_refused),
