@@ -60,7 +60,7 @@ stack_clean() {
 	}
 	left=$(find "$d/run" "$d/db/run" "$d/nginx" \( -name '*.sock' -o -name '*.pid' \) 2>/dev/null)
 	check "no socket or pid file is left" "$left"
-	left=$(pgrep -af "$root/(build/chatd|var/test)" | grep -v pgrep || true)
+	left=$(pgrep -af "$root/(build/chatd|var/test/)" | grep -v pgrep || true)
 	check "no process of the stack is left" "$left"
 	left=$( [ -e "$d/stack.pid" ] || [ -e "$d/ready" ] && echo "stack.pid or ready remains")
 	check "the stack's own markers are gone" "$left"
@@ -94,8 +94,8 @@ echo "=== summary"
 passed=0 failed=0
 for line in "${summary[@]}"; do
 	echo "$line"
-	p=$(sed -E 's/^[a-z]+: ([0-9]+) passed.*/\1/' <<<"$line")
-	f=$(sed -E 's/^[a-z]+: [0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"$line")
+	p=$(sed -E 's/^[a-z0-9]+: ([0-9]+) passed.*/\1/' <<<"$line")
+	f=$(sed -E 's/^[a-z0-9]+: [0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"$line")
 	passed=$((passed + p)) failed=$((failed + f))
 done
 echo "total: $passed passed, $failed failed"
