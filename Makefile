@@ -44,7 +44,7 @@ unit: $(UNIT:tests/unit/%.c=build/unit/%)
 certs: deps
 	@certs/mkcerts.sh
 
-run: deps build certs
+run: deps build
 	@tests/stack.sh run
 
 stop:
