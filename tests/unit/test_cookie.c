@@ -11,26 +11,9 @@
 #include <cmocka.h>
 
 #include "arena.h"
+#include "arena_fixture.h"
 #include "cookie.h"
 
-static int
-setup(void **state)
-{
-	struct arena *a = calloc(1, sizeof(*a));
-
-	if (a == NULL)
-		return -1;
-	*state = a;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	arena_free(*state);
-	free(*state);
-	return 0;
-}
 
 static void
 test_cookie_single(void **state)
