@@ -9,7 +9,7 @@ PKGS := libfcgi jansson libcurl openssl
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -g -Wall -Wextra -Werror -Wshadow \
 	-Wformat=2 -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers \
 	$(shell mariadb_config --cflags 2>/dev/null) $(shell pkg-config --cflags jansson libcurl openssl 2>/dev/null)
-LIBS := -lfcgi -ljansson -lcurl -lcrypto -lpthread \
+LIBS := -lfcgi -ljansson -lcurl -lcrypto -lpthread -lcrypt -loath -lqrencode -lgd -lunistring \
 	$(shell mariadb_config --libs 2>/dev/null)
 HARDEN := -O2 -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 SAN := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -18,7 +18,7 @@ SRC := $(filter-out fcgi/main.c,$(wildcard fcgi/*.c))
 HDR := $(wildcard fcgi/*.h)
 UNIT := $(wildcard tests/unit/test_*.c)
 
-build: build/chatd
+build: build/chatd build/blocklist.txt
 .PHONY: build deps certs run stop test unit bench clean
 
 deps:
@@ -34,6 +34,10 @@ build/unit/%: tests/unit/%.c $(SRC) $(HDR) | build-dir
 
 build/publish: tests/api/publish.c $(SRC) $(HDR) | build-dir
 	$(CC) $(CFLAGS_COMMON) $(HARDEN) -Ifcgi -o $@ $< $(SRC) $(LIBS)
+
+# The local blocklist: john-data's common passwords that could pass the length rule.
+build/blocklist.txt: fcgi/blocklist.sh | build-dir
+	fcgi/blocklist.sh /usr/share/john/password.lst $@
 
 build-dir:
 	@mkdir -p build

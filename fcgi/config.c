@@ -53,6 +53,28 @@ static const struct config_var vars[] = {
 	    "directory of the HTML templates"},
 	{"CHATD_MAX_BODY", CT_SIZE, offsetof(struct config, max_body), 0, "65536", 256, 1048576,
 	    "bytes: largest request body a route takes by default"},
+	{"CHATD_SECRETS_DIR", CT_STR, S(secrets_dir), NULL, 0, 0,
+	    "directory of pepper.key and totp.key (made 0600 on first start)"},
+	{"CHATD_BCRYPT_COST", CT_INT, I(bcrypt_cost), "12", 4, 31, "bcrypt cost of new password hashes"},
+	{"CHATD_SESSION_IDLE", CT_INT, I(session_idle), "1800", 2, 86400,
+	    "seconds without a request before a session ends"},
+	{"CHATD_SESSION_MAX", CT_INT, I(session_max), "43200", 2, 2592000,
+	    "seconds after login a session ends regardless"},
+	{"CHATD_ENROL_TTL", CT_INT, I(enrol_ttl), "900", 10, 86400,
+	    "seconds an unconfirmed registration or authenticator lives"},
+	{"CHATD_ISSUER", CT_STR, S(issuer), "Sealed", 0, 0, "issuer name shown in authenticator apps"},
+	{"CHATD_BLOCKLIST", CT_STR, S(blocklist), "build/blocklist.txt", 0, 0,
+	    "file of common passwords, one per line"},
+	{"CHATD_PWNED_URL", CT_STR, S(pwned_url), "https://api.pwnedpasswords.com", 0, 0,
+	    "base URL of the Pwned Passwords range API"},
+	{"CHATD_PWNED_CAINFO", CT_STR, S(pwned_cainfo), "", 0, 0,
+	    "CA file for the range API; empty = the system's"},
+	{"CHATD_PWNED_TIMEOUT_MS", CT_INT, I(pwned_timeout_ms), "3000", 100, 30000,
+	    "milliseconds a range lookup may take"},
+	{"CHATD_PWNED_REQUIRED", CT_INT, I(pwned_required), "0", 0, 1,
+	    "1: refuse registration when the range API cannot be reached"},
+	{"CHATD_CAPTCHA_FONT", CT_STR, S(captcha_font),
+	    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", 0, 0, "TrueType font of the CAPTCHA"},
 	{"CHATD_NCHAN_URL", CT_STR, S(nchan_url), "http://localhost", 0, 0,
 	    "base URL of the nchan publisher"},
 	{"CHATD_NCHAN_SOCKET", CT_STR, S(nchan_socket), "", 0, 0,
@@ -187,6 +209,16 @@ config_load(struct config *cfg, config_getter get, void *ctx, char *err, size_t 
 	if (strncmp(cfg->nchan_url, "http://", 7) != 0 && strncmp(cfg->nchan_url, "https://", 8) != 0) {
 		snprintf(err, errlen, "CHATD_NCHAN_URL must start with http:// or https://, not '%.60s'",
 		    cfg->nchan_url);
+		return -1;
+	}
+	if (strncmp(cfg->pwned_url, "http://", 7) != 0 && strncmp(cfg->pwned_url, "https://", 8) != 0) {
+		snprintf(err, errlen, "CHATD_PWNED_URL must start with http:// or https://, not '%.60s'",
+		    cfg->pwned_url);
+		return -1;
+	}
+	if (cfg->session_idle > cfg->session_max) {
+		snprintf(err, errlen, "CHATD_SESSION_IDLE (%d) must not exceed CHATD_SESSION_MAX (%d)",
+		    cfg->session_idle, cfg->session_max);
 		return -1;
 	}
 	if (cfg->workers == 0) {

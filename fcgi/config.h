@@ -30,6 +30,22 @@ struct config {
 	char template_dir[256];
 	size_t max_body;	/* default body limit of routes that take one */
 
+	char secrets_dir[256];	/* pepper.key and totp.key, made 0600 on first start */
+	unsigned char pepper[32];	/* read from secrets_dir at start */
+	unsigned char totp_key[32];
+	int bcrypt_cost;
+	int session_idle;	/* seconds without a request before a session ends */
+	int session_max;	/* seconds after login a session ends regardless */
+	int enrol_ttl;		/* seconds an unconfirmed registration lives */
+	char issuer[64];	/* name in authenticator apps */
+	char blocklist[256];	/* local list of common passwords */
+	char pwned_url[256];	/* base of the Pwned Passwords range API */
+	char pwned_cainfo[256];	/* CA file for it; "" = the system's */
+	int pwned_timeout_ms;
+	int pwned_required;	/* 1: refuse registration when the API cannot be reached */
+	char captcha_font[256];
+	char dummy_hash[100];	/* a hash to verify against for unknown users (timing) */
+
 	char nchan_url[256];	/* publisher base URL, e.g. http://localhost */
 	char nchan_socket[256];	/* unix socket of the publisher; "" = TCP */
 	int nchan_timeout_ms;

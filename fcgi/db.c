@@ -1,15 +1,83 @@
 /*
- * db: per-thread MariaDB connection and statement table (see db.h).
+ * db: per-thread MariaDB connection, the statement table and db_run() (see db.h).
  */
 #include <errmsg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 #include "db.h"
 #include "log.h"
 
+#define DB_MAX_BIND 16
+#define ISO "'%Y-%m-%dT%H:%i:%sZ'"
+
 static const char *const sql[STMT__MAX] = {
 	[STMT_PING] = "SELECT 1",
+
+	[STMT_CAPTCHA_INSERT] = "INSERT INTO captchas (id, answer, expires_at) "
+	    "VALUES (?, ?, NOW(6) + INTERVAL ? SECOND)",
+	/* Taken by the first attempt, right or wrong. */
+	[STMT_CAPTCHA_TAKE] = "DELETE FROM captchas WHERE id = ? RETURNING answer, expires_at > NOW(6)",
+	[STMT_CAPTCHA_PURGE] = "DELETE FROM captchas WHERE expires_at < NOW(6) LIMIT 1000",
+
+	[STMT_USER_PURGE_PENDING] = "DELETE FROM users WHERE active = 0 "
+	    "AND created_at < NOW(6) - INTERVAL ? SECOND",
+	[STMT_USER_INSERT] = "INSERT INTO users (username, password_hash, totp_sealed) VALUES (?, ?, ?)",
+	[STMT_USER_BY_NAME] = "SELECT id, username, password_hash, totp_sealed, totp_last_step, active "
+	    "FROM users WHERE username = ?",
+	[STMT_USER_BY_ID] = "SELECT id, username, password_hash, totp_sealed, totp_last_step, active "
+	    "FROM users WHERE id = ?",
+	[STMT_USER_ACTIVATE] = "UPDATE users SET active = 1, totp_last_step = ? WHERE id = ? AND active = 0",
+	/* Replay protection in one statement: only a later time step is taken. */
+	[STMT_USER_SET_STEP] = "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?",
+	[STMT_USER_SET_PASSWORD] = "UPDATE users SET password_hash = ? WHERE id = ?",
+	[STMT_USER_SET_TOTP] = "UPDATE users SET totp_sealed = ?, totp_last_step = ? WHERE id = ?",
+
+	[STMT_ENROL_INSERT] = "INSERT INTO enrolments (token_hash, user_id, purpose, totp_sealed, expires_at) "
+	    "VALUES (?, ?, ?, ?, NOW(6) + INTERVAL ? SECOND)",
+	[STMT_ENROL_GET] = "SELECT e.user_id, e.purpose, e.totp_sealed, u.username FROM enrolments e "
+	    "JOIN users u ON u.id = e.user_id WHERE e.token_hash = ? AND e.expires_at > NOW(6)",
+	[STMT_ENROL_DELETE] = "DELETE FROM enrolments WHERE token_hash = ?",
+	[STMT_ENROL_DELETE_REBIND] = "DELETE FROM enrolments WHERE user_id = ? AND purpose = 'rebind'",
+
+	[STMT_RECOVERY_DELETE_USER] = "DELETE FROM recovery_codes WHERE user_id = ?",
+	[STMT_RECOVERY_INSERT] = "INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)",
+	[STMT_RECOVERY_USE] = "UPDATE recovery_codes SET used_at = NOW(6) "
+	    "WHERE user_id = ? AND code_hash = ? AND used_at IS NULL",
+	[STMT_RECOVERY_REMAINING] = "SELECT COUNT(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL",
+
+	[STMT_THROTTLE_GET] = "SELECT failures, hard_locked, COALESCE(CEIL(GREATEST(0, "
+	    "TIMESTAMPDIFF(MICROSECOND, NOW(6), locked_until)) / 1000000), 0) "
+	    "FROM login_throttle WHERE username = ?",
+	[STMT_THROTTLE_FAIL] = "INSERT INTO login_throttle (username, failures) VALUES (?, 1) "
+	    "ON DUPLICATE KEY UPDATE failures = failures + 1 RETURNING failures",
+	[STMT_THROTTLE_SET_LOCK] = "UPDATE login_throttle SET locked_until = NOW(6) + INTERVAL ? SECOND, "
+	    "hard_locked = ? WHERE username = ?",
+	[STMT_THROTTLE_RESET] = "DELETE FROM login_throttle WHERE username = ?",
+
+	[STMT_TICKET_INSERT] = "INSERT INTO mfa_tickets (ticket_hash, username, user_id, password_ok, "
+	    "recovery_only, expires_at) VALUES (?, ?, ?, ?, ?, NOW(6) + INTERVAL ? SECOND)",
+	[STMT_TICKET_GET] = "SELECT username, COALESCE(user_id, 0), password_ok, recovery_only, attempts "
+	    "FROM mfa_tickets WHERE ticket_hash = ? AND expires_at > NOW(6)",
+	[STMT_TICKET_ATTEMPT] = "UPDATE mfa_tickets SET attempts = attempts + 1 WHERE ticket_hash = ?",
+	[STMT_TICKET_DELETE] = "DELETE FROM mfa_tickets WHERE ticket_hash = ?",
+
+	[STMT_SESSION_INSERT] = "INSERT INTO sessions (token_hash, user_id, user_agent, ip) VALUES (?, ?, ?, ?)",
+	[STMT_SESSION_GET] = "SELECT s.id, s.user_id, u.username FROM sessions s "
+	    "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? "
+	    "AND s.last_seen_at > NOW(6) - INTERVAL ? SECOND AND s.created_at > NOW(6) - INTERVAL ? SECOND",
+	[STMT_SESSION_TOUCH] = "UPDATE sessions SET last_seen_at = NOW(6) WHERE id = ?",
+	[STMT_SESSION_DELETE] = "DELETE FROM sessions WHERE id = ? AND user_id = ?",
+	[STMT_SESSION_DELETE_OTHERS] = "DELETE FROM sessions WHERE user_id = ? AND id <> ?",
+	[STMT_SESSION_LIST] = "SELECT id, DATE_FORMAT(created_at, " ISO "), DATE_FORMAT(last_seen_at, " ISO "), "
+	    "user_agent, ip FROM sessions WHERE user_id = ? "
+	    "AND last_seen_at > NOW(6) - INTERVAL ? SECOND AND created_at > NOW(6) - INTERVAL ? SECOND "
+	    "ORDER BY id",
+	[STMT_SESSION_PURGE] = "DELETE FROM sessions WHERE last_seen_at < NOW(6) - INTERVAL ? SECOND "
+	    "OR created_at < NOW(6) - INTERVAL ? SECOND LIMIT 1000",
+
+	[STMT_AUDIT_INSERT] = "INSERT INTO audit_log (user_id, event, ip, detail) VALUES (?, ?, ?, ?)",
 };
 
 int
@@ -63,7 +131,8 @@ db_connect(struct db *db)
 	if (mysql_optionsv(db->m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout) != 0 ||
 	    mysql_optionsv(db->m, MYSQL_OPT_READ_TIMEOUT, &timeout) != 0 ||
 	    mysql_optionsv(db->m, MYSQL_OPT_WRITE_TIMEOUT, &timeout) != 0 ||
-	    mysql_optionsv(db->m, MYSQL_SET_CHARSET_NAME, "utf8mb4") != 0) {
+	    mysql_optionsv(db->m, MYSQL_SET_CHARSET_NAME, "utf8mb4") != 0 ||
+	    mysql_optionsv(db->m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'") != 0) {
 		log_msg(LOG_ERROR, "db: cannot set connection options");
 		goto fail;
 	}
@@ -98,64 +167,145 @@ db_lost(unsigned int e)
 	    e == 1053 /* ER_SERVER_SHUTDOWN */;
 }
 
-/* The statement, on a live connection, or NULL when none can be made. */
-static MYSQL_STMT *
-db_stmt(struct db *db, enum db_stmt s)
-{
-	if (db->m == NULL && db_connect(db) < 0)
-		return NULL;
-	return db->stmts[s];
-}
-
-/* Handles a failed call on st: DB_UNAVAILABLE (and reconnect next time) or DB_FAILED. */
+/* Handles a failed call on st: DB_UNAVAILABLE (reconnect next time) or DB_FAILED. */
 static enum db_rc
-db_fail(struct db *db, MYSQL_STMT *st, const char *what)
+db_fail(struct db *db, MYSQL_STMT *st, enum db_stmt s, struct db_result *res)
 {
 	unsigned int e = mysql_stmt_errno(st);
 
+	res->err = e;
 	if (db_lost(e)) {
-		log_msg(LOG_WARN, "db: connection lost during %s: %s (%u)", what,
+		log_msg(LOG_WARN, "db: connection lost during statement %d: %s (%u)", (int)s,
 		    mysql_stmt_error(st), e);
 		db_disconnect(db);
 		return DB_UNAVAILABLE;
 	}
-	log_msg(LOG_ERROR, "db: %s failed: %s (%u)", what, mysql_stmt_error(st), e);
+	/* A duplicate key is an answer ("name taken"), not a fault. */
+	if (e != DB_ER_DUP_ENTRY)
+		log_msg(LOG_ERROR, "db: statement %d failed: %s (%u)", (int)s, mysql_stmt_error(st), e);
+	mysql_stmt_reset(st);
 	return DB_FAILED;
 }
 
 static enum db_rc
-db_ping_once(struct db *db)
+db_run_once(struct db *db, enum db_stmt s, const struct db_param *params, size_t np,
+    struct db_col *cols, size_t nc, db_row_fn fn, void *ctx, struct db_result *res)
 {
-	MYSQL_STMT *st = db_stmt(db, STMT_PING);
-	MYSQL_BIND out;
-	long long one = 0;
+	MYSQL_BIND in[DB_MAX_BIND], out[DB_MAX_BIND];
+	unsigned long lens[DB_MAX_BIND];
+	my_bool nulls[DB_MAX_BIND], errs[DB_MAX_BIND];
+	MYSQL_STMT *st;
 	enum db_rc rc = DB_OK;
 	int f;
 
-	if (st == NULL)
+	if (np > DB_MAX_BIND || nc > DB_MAX_BIND)
+		return DB_FAILED;
+	if (db->m == NULL && db_connect(db) < 0)
 		return DB_UNAVAILABLE;
-	memset(&out, 0, sizeof(out));
-	out.buffer_type = MYSQL_TYPE_LONGLONG;
-	out.buffer = &one;
+	st = db->stmts[s];
+
+	memset(in, 0, sizeof(in));
+	for (size_t k = 0; k < np; k++) {
+		switch (params[k].type) {
+		case DBP_INT:
+			in[k].buffer_type = MYSQL_TYPE_LONGLONG;
+			in[k].buffer = (void *)&params[k].i;
+			break;
+		case DBP_STR:
+		case DBP_BLOB:
+			in[k].buffer_type = params[k].type == DBP_STR ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
+			in[k].buffer = (void *)params[k].p;
+			in[k].buffer_length = params[k].n;
+			break;
+		case DBP_NULL:
+			in[k].buffer_type = MYSQL_TYPE_NULL;
+			break;
+		}
+	}
+	if (np > 0 && mysql_stmt_bind_param(st, in) != 0)
+		return db_fail(db, st, s, res);
 	if (mysql_stmt_execute(st) != 0)
-		return db_fail(db, st, "ping");
-	if (mysql_stmt_bind_result(st, &out) != 0)
-		return db_fail(db, st, "ping bind");
-	f = mysql_stmt_fetch(st);
-	if (f != 0 || one != 1)
-		rc = f == 1 ? db_fail(db, st, "ping fetch") : DB_FAILED;
-	if (db->m != NULL)
-		mysql_stmt_free_result(st);
+		return db_fail(db, st, s, res);
+	res->affected = (long long)mysql_stmt_affected_rows(st);
+	res->insert_id = (long long)mysql_stmt_insert_id(st);
+	if (mysql_stmt_field_count(st) == 0)
+		return DB_OK;
+
+	memset(out, 0, sizeof(out));
+	for (size_t k = 0; k < nc; k++) {
+		out[k].length = &lens[k];
+		out[k].is_null = &nulls[k];
+		out[k].error = &errs[k];
+		switch (cols[k].type) {
+		case DBC_INT:
+			out[k].buffer_type = MYSQL_TYPE_LONGLONG;
+			out[k].buffer = cols[k].i;
+			break;
+		case DBC_STR:
+			out[k].buffer_type = MYSQL_TYPE_STRING;
+			out[k].buffer = cols[k].s;
+			out[k].buffer_length = cols[k].cap - 1;	/* room for our NUL */
+			break;
+		case DBC_BLOB:
+			out[k].buffer_type = MYSQL_TYPE_BLOB;
+			out[k].buffer = cols[k].b;
+			out[k].buffer_length = cols[k].cap;
+			break;
+		}
+	}
+	if (mysql_stmt_bind_result(st, out) != 0)
+		return db_fail(db, st, s, res);
+	while ((f = mysql_stmt_fetch(st)) == 0 || f == MYSQL_DATA_TRUNCATED) {
+		if (f == MYSQL_DATA_TRUNCATED) {
+			log_msg(LOG_ERROR, "db: statement %d: a column is larger than its buffer", (int)s);
+			rc = DB_FAILED;
+			break;
+		}
+		for (size_t k = 0; k < nc; k++) {
+			cols[k].null = nulls[k];
+			if (cols[k].type == DBC_STR)
+				cols[k].s[nulls[k] ? 0 : lens[k]] = '\0';
+			else if (cols[k].type == DBC_BLOB)
+				*cols[k].len = nulls[k] ? 0 : lens[k];
+			else if (nulls[k])
+				*cols[k].i = 0;
+		}
+		res->rows++;
+		if (fn == NULL || fn(ctx) != 0)
+			break;
+	}
+	if (f == 1)
+		return db_fail(db, st, s, res);
+	mysql_stmt_free_result(st);
+	mysql_stmt_reset(st);
+	return rc;
+}
+
+enum db_rc
+db_run(struct db *db, enum db_stmt s, const struct db_param *params, size_t np,
+    struct db_col *cols, size_t nc, db_row_fn fn, void *ctx, struct db_result *res)
+{
+	struct db_result scratch;
+	enum db_rc rc;
+
+	if (res == NULL)
+		res = &scratch;
+	memset(res, 0, sizeof(*res));
+	rc = db_run_once(db, s, params, np, cols, nc, fn, ctx, res);
+	/* A connection that died since the last request: one fresh try. */
+	if (rc == DB_UNAVAILABLE && db->m == NULL) {
+		memset(res, 0, sizeof(*res));
+		rc = db_run_once(db, s, params, np, cols, nc, fn, ctx, res);
+	}
 	return rc;
 }
 
 enum db_rc
 db_ping(struct db *db)
 {
-	enum db_rc rc = db_ping_once(db);
+	long long one = 0;
+	struct db_col col = DB_COL_INT(&one);
+	enum db_rc rc = db_run(db, STMT_PING, NULL, 0, &col, 1, NULL, NULL, NULL);
 
-	/* A connection that died since the last request: one fresh try. */
-	if (rc == DB_UNAVAILABLE && db->m == NULL)
-		rc = db_ping_once(db);
-	return rc == DB_OK ? DB_OK : DB_UNAVAILABLE;
+	return rc == DB_OK && one == 1 ? DB_OK : DB_UNAVAILABLE;
 }

@@ -1,22 +1,59 @@
 /*
  * db: one MariaDB connection per worker thread, with its prepared statements.
  *
- * SQL lives in one enum-indexed table of `?` statements, prepared once per
- * connection; each statement has one small typed function here. A lost
- * connection (server restarted, network cut) is closed and reopened on the
- * next call, and an idempotent call is retried once on a fresh connection,
- * so chatd recovers by itself when MariaDB comes back. Calls that cannot
- * reach the database return DB_UNAVAILABLE, which handlers turn into 503.
+ * SQL lives in one enum-indexed table of `?` statements (db.c), prepared once
+ * per connection; the concept files (session.c, login.c, ...) each wrap the
+ * statements they own in small typed functions over db_run(). A lost
+ * connection (server restarted, network cut) is closed, reopened and the
+ * statement retried once, so chatd recovers by itself when MariaDB comes
+ * back. Calls that cannot reach the database return DB_UNAVAILABLE, which
+ * handlers turn into 503. Every connection runs in UTC.
  */
 #ifndef CHATD_DB_H
 #define CHATD_DB_H
 
 #include <mysql.h>
+#include <stddef.h>
 
 struct config;
 
 enum db_stmt {
 	STMT_PING,
+	STMT_CAPTCHA_INSERT,
+	STMT_CAPTCHA_TAKE,
+	STMT_CAPTCHA_PURGE,
+	STMT_USER_PURGE_PENDING,
+	STMT_USER_INSERT,
+	STMT_USER_BY_NAME,
+	STMT_USER_BY_ID,
+	STMT_USER_ACTIVATE,
+	STMT_USER_SET_STEP,
+	STMT_USER_SET_PASSWORD,
+	STMT_USER_SET_TOTP,
+	STMT_ENROL_INSERT,
+	STMT_ENROL_GET,
+	STMT_ENROL_DELETE,
+	STMT_ENROL_DELETE_REBIND,
+	STMT_RECOVERY_DELETE_USER,
+	STMT_RECOVERY_INSERT,
+	STMT_RECOVERY_USE,
+	STMT_RECOVERY_REMAINING,
+	STMT_THROTTLE_GET,
+	STMT_THROTTLE_FAIL,
+	STMT_THROTTLE_SET_LOCK,
+	STMT_THROTTLE_RESET,
+	STMT_TICKET_INSERT,
+	STMT_TICKET_GET,
+	STMT_TICKET_ATTEMPT,
+	STMT_TICKET_DELETE,
+	STMT_SESSION_INSERT,
+	STMT_SESSION_GET,
+	STMT_SESSION_TOUCH,
+	STMT_SESSION_DELETE,
+	STMT_SESSION_DELETE_OTHERS,
+	STMT_SESSION_LIST,
+	STMT_SESSION_PURGE,
+	STMT_AUDIT_INSERT,
 	STMT__MAX
 };
 
@@ -29,8 +66,44 @@ struct db {
 enum db_rc {
 	DB_OK = 0,
 	DB_UNAVAILABLE = -1,	/* no connection could be made or it broke */
-	DB_FAILED = -2,		/* the statement itself failed; logged */
+	DB_FAILED = -2,		/* the statement itself failed (see db_result.err) */
 };
+
+/* A statement parameter. */
+struct db_param {
+	enum { DBP_INT, DBP_STR, DBP_BLOB, DBP_NULL } type;
+	long long i;
+	const void *p;
+	size_t n;
+};
+#define DB_INT(v) ((struct db_param){.type = DBP_INT, .i = (v)})
+#define DB_STR(s) ((struct db_param){.type = DBP_STR, .p = (s), .n = strlen(s)})
+#define DB_BLOB(b, len) ((struct db_param){.type = DBP_BLOB, .p = (b), .n = (len)})
+#define DB_NULL ((struct db_param){.type = DBP_NULL})
+
+/* A result column: where its value of the current row goes. */
+struct db_col {
+	enum { DBC_INT, DBC_STR, DBC_BLOB } type;
+	long long *i;
+	char *s;		/* DBC_STR: NUL-terminated into s[cap] */
+	unsigned char *b;	/* DBC_BLOB: into b[cap], length in *len */
+	size_t cap;
+	size_t *len;
+	int null;		/* set per row */
+};
+#define DB_COL_INT(p) ((struct db_col){.type = DBC_INT, .i = (p)})
+#define DB_COL_STR(buf) ((struct db_col){.type = DBC_STR, .s = (buf), .cap = sizeof(buf)})
+#define DB_COL_BLOB(buf, lenp) ((struct db_col){.type = DBC_BLOB, .b = (buf), .cap = sizeof(buf), .len = (lenp)})
+
+struct db_result {
+	long long rows;		/* rows fetched */
+	long long affected;	/* rows changed by a write */
+	long long insert_id;
+	unsigned int err;	/* MariaDB error number when DB_FAILED */
+};
+
+/* Called for each row with the columns filled; non-zero stops fetching. */
+typedef int (*db_row_fn)(void *ctx);
 
 /* Once per process, before threads start. 0 or -1. */
 int db_library_init(void);
@@ -39,7 +112,16 @@ void db_init(struct db *, const struct config *);
 /* Closes the connection and the thread's client state. */
 void db_close(struct db *);
 
+/*
+ * Runs statement s with params; result columns go to cols for each row
+ * (with fn NULL only the first row is kept). res may be NULL.
+ */
+enum db_rc db_run(struct db *, enum db_stmt s, const struct db_param *params, size_t nparams,
+    struct db_col *cols, size_t ncols, db_row_fn fn, void *ctx, struct db_result *res);
+
 /* Round trip `SELECT 1`: DB_OK or DB_UNAVAILABLE. */
 enum db_rc db_ping(struct db *);
+
+#define DB_ER_DUP_ENTRY 1062
 
 #endif

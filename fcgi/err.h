@@ -24,10 +24,27 @@ enum err {
 	ERR_METHOD,		/* 405 route exists, method does not */
 	ERR_TOO_LARGE,		/* 413 body over the route's limit */
 	ERR_MEDIA_TYPE,		/* 415 body is not of a type the route takes */
+	ERR_UNAUTHENTICATED,	/* 401 no live session */
+	ERR_BAD_ORIGIN,		/* 403 Origin missing or not this site */
+	ERR_CSRF,		/* 403 CSRF token missing or wrong */
+	ERR_BAD_USERNAME,	/* 422 user name not 3-32 of [A-Za-z0-9_] */
+	ERR_USERNAME_TAKEN,	/* 409 */
+	ERR_CAPTCHA_WRONG,	/* 400 the answer was wrong (the challenge is used up) */
+	ERR_CAPTCHA_EXPIRED,	/* 400 unknown, used or expired challenge */
+	ERR_INVALID_CREDENTIALS,/* 401 user name or password wrong (never which) */
+	ERR_LOCKED,		/* 429 too many failures; Retry-After */
+	ERR_TICKET_INVALID,	/* 401 MFA ticket unknown, used or expired */
+	ERR_CODE_WRONG,		/* 401 TOTP or recovery code wrong */
+	ERR_CODE_REUSED,	/* 401 TOTP code of a time step already used */
+	ERR_ENROLMENT_INVALID,	/* 404 enrolment token unknown or expired */
+	ERR_BREACH_CHECK_DOWN,	/* 503 breached-password check unreachable and required */
 	ERR_DB_UNAVAILABLE,	/* 503 the database did not answer */
 	ERR_INTERNAL,		/* 500 a bug or a library failure; logged */
 	ERR__MAX
 };
+
+/* A handler that built its own error answer returns this. */
+#define ERR_ANSWERED ERR__MAX
 
 /* The machine-readable code, e.g. "not_found". */
 const char *err_code(enum err);

@@ -16,4 +16,32 @@ enum err cspreport_post(struct req *);		/* cspreport.c */
 extern const struct field cspreport_fields[];
 extern const char *const cspreport_media_types[];
 
+enum err pages_register(struct req *);		/* pages.c */
+enum err pages_account(struct req *);
+
+enum err register_post(struct req *);		/* register.c */
+enum err register_confirm(struct req *);
+extern const struct field register_fields[], confirm_fields[];
+/* Shared with account.c (binding a new authenticator). */
+enum err register_enrolment(struct req *, long long user_id, const char *purpose,
+    const unsigned char *sealed, size_t sealed_len, char token[44]);
+json_t *register_enrolment_json(struct req *, const char *username, const char *token,
+    const char *b32, json_t *codes);
+enum err register_enrolment_get(struct req *, const char *token, long long *uid, char purpose[16],
+    unsigned char *sealed, size_t *sealed_len, char username[33], unsigned char hash[32]);
+
+enum err login_post(struct req *);		/* login.c */
+enum err login_mfa(struct req *);
+enum err logout_post(struct req *);
+extern const struct field login_fields[], mfa_fields[];
+
+enum err account_me(struct req *);		/* account.c */
+enum err account_password(struct req *);
+enum err account_totp_new(struct req *);
+enum err account_totp_confirm(struct req *);
+enum err account_recovery_codes(struct req *);
+enum err sessions_list(struct req *);
+enum err sessions_delete(struct req *);
+extern const struct field password_change_fields[], totp_new_fields[], code_fields[];
+
 #endif

@@ -16,10 +16,14 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "captcha.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
 #include "notify.h"
+#include "password.h"
+#include "seal.h"
+#include "totp.h"
 #include "supervisor.h"
 #include "tmpl.h"
 
@@ -57,11 +61,33 @@ drop_root(const char *name, const struct listener *l, char *err, size_t errlen)
 	return 0;
 }
 
+/* The pepper and the TOTP key: files outside the database, made on first start. */
+static int
+load_secrets(struct config *cfg, char *err, size_t errlen)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/pepper.key", cfg->secrets_dir);
+	if (seal_key_file(path, cfg->pepper, err, errlen) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/totp.key", cfg->secrets_dir);
+	if (seal_key_file(path, cfg->totp_key, err, errlen) < 0)
+		return -1;
+	/* Unknown users are checked against this, so they cost what known ones do. */
+	if (password_hash(cfg->pepper, "no such user: a dummy password", cfg->bcrypt_cost,
+	    cfg->dummy_hash, sizeof(cfg->dummy_hash)) < 0) {
+		snprintf(err, errlen, "cannot make a bcrypt hash (cost %d)", cfg->bcrypt_cost);
+		return -1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	static struct config cfg;
 	static struct tmpl_set tmpls;
+	static struct blocklist blocklist;
 	struct listener l;
 	char err[512];
 	int check = 0;
@@ -83,13 +109,22 @@ main(int argc, char **argv)
 		fprintf(stderr, "chatd: templates: %s\n", err);
 		return 2;
 	}
+	if (blocklist_load(&blocklist, cfg.blocklist, err, sizeof(err)) < 0) {
+		fprintf(stderr, "chatd: CHATD_BLOCKLIST: %s\n", err);
+		return 2;
+	}
 	if (check) {
 		printf("chatd: configuration and templates are valid\n");
 		return 0;
 	}
 
 	signal(SIGPIPE, SIG_IGN);	/* a client gone mid-write is an error code, not death */
-	if (db_library_init() < 0 || notify_global_init() < 0) {
+	if (load_secrets(&cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "chatd: %s\n", err);
+		return 1;
+	}
+	if (db_library_init() < 0 || notify_global_init() < 0 || totp_global_init() < 0 ||
+	    captcha_global_init() < 0) {
 		fprintf(stderr, "chatd: cannot initialise the MariaDB or curl library\n");
 		return 1;
 	}
@@ -104,5 +139,5 @@ main(int argc, char **argv)
 		supervisor_unlink(&l);
 		return 1;
 	}
-	return supervisor_run(&cfg, &tmpls, &l);
+	return supervisor_run(&cfg, &tmpls, &blocklist, &l);
 }

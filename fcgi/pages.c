@@ -25,13 +25,31 @@ pages_render(struct req *r, const char *name, const struct tmpl_var *vars, size_
 	return e;
 }
 
-enum err
-pages_home(struct req *r)
+static enum err
+pages_simple(struct req *r, const char *name, const char *title)
 {
 	const struct tmpl_var vars[] = {
 		{"app_name", APP_NAME},
-		{"title", "Sealed — end-to-end encrypted chat"},
+		{"title", title},
 	};
 
-	return pages_render(r, "home", vars, sizeof(vars) / sizeof(vars[0]));
+	return pages_render(r, name, vars, sizeof(vars) / sizeof(vars[0]));
+}
+
+enum err
+pages_home(struct req *r)
+{
+	return pages_simple(r, "login", APP_NAME " — end-to-end encrypted chat");
+}
+
+enum err
+pages_register(struct req *r)
+{
+	return pages_simple(r, "register", "Create an account — " APP_NAME);
+}
+
+enum err
+pages_account(struct req *r)
+{
+	return pages_simple(r, "account", "Your account — " APP_NAME);
 }

@@ -24,6 +24,8 @@ struct db;
 struct notify;
 struct tmpl_set;
 struct route;
+struct session;
+struct blocklist;
 
 #define REQ_MAX_CAPTURES 4
 
@@ -33,6 +35,8 @@ struct req {
 	const struct tmpl_set *tmpls;
 	struct db *db;
 	struct notify *notify;
+	const struct blocklist *blocklist;
+	void *curl;			/* the thread's handle for outgoing HTTP (Pwned Passwords) */
 
 	char id[33];			/* request id: nginx's $request_id or our own */
 
@@ -44,6 +48,8 @@ struct req {
 	const char *cookie;
 	const char *origin;
 	const char *host;
+	const char *http_host;		/* Host header with port, for the Origin check */
+	const char *csrf;		/* X-CSRF-Token header */
 	const char *remote_addr;
 	const char *user_agent;
 
@@ -59,6 +65,7 @@ struct req {
 	const char *body;
 	size_t body_len;
 	json_t *in;			/* checked JSON body, or NULL */
+	struct session *session;	/* the caller's live session (ROUTE_AUTH), or NULL */
 
 	/* Response. */
 	int status;
@@ -71,6 +78,8 @@ struct req {
 void req_json(struct req *, int status, json_t *j);
 /* The JSON error {"error", "message"} of e, with message or e's default. */
 void req_error(struct req *, enum err e, const char *message);
+/* A JSON error with its own code and message (e.g. a password rejection). */
+void req_error_code(struct req *, int status, const char *code, const char *message);
 /* Sets status and an HTML body (already escaped by the template renderer). */
 void req_html(struct req *, int status, const char *html, size_t len);
 /* Adds a response header; name and value must not hold CR or LF. */

@@ -40,6 +40,12 @@ req_error(struct req *r, enum err e, const char *message)
 }
 
 void
+req_error_code(struct req *r, int status, const char *code, const char *message)
+{
+	req_json(r, status, json_pack("{s:s, s:s}", "error", code, "message", message));
+}
+
+void
 req_html(struct req *r, int status, const char *html, size_t len)
 {
 	buf_reset(&r->resp_body);
@@ -67,6 +73,8 @@ req_reset(struct req *r)
 	const struct tmpl_set *t = r->tmpls;
 	struct db *db = r->db;
 	struct notify *n = r->notify;
+	const struct blocklist *bl = r->blocklist;
+	void *curl = r->curl;
 	int (*rb)(struct req *, size_t, enum err *) = r->read_body;
 
 	json_decref(r->in);
@@ -81,6 +89,8 @@ req_reset(struct req *r)
 	r->tmpls = t;
 	r->db = db;
 	r->notify = n;
+	r->blocklist = bl;
+	r->curl = curl;
 	r->read_body = rb;
 	r->content_length = -1;
 }

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "log.h"
 #include "router.h"
+#include "session.h"
 
 int
 router_match(struct arena *a, const char *pattern, const char *path,
@@ -259,6 +260,28 @@ router_dispatch(const struct route *table, size_t n, struct req *r)
 	buf_free(&allow);
 	r->route = rt;
 
+	if ((rt->flags & (ROUTE_ORIGIN | ROUTE_CSRF)) && !session_origin_ok(r)) {
+		req_error(r, ERR_BAD_ORIGIN, NULL);
+		return;
+	}
+	if (rt->flags & ROUTE_AUTH) {
+		if ((e = session_load(r)) != ERR_OK) {
+			if (e == ERR_UNAUTHENTICATED && (rt->flags & ROUTE_PAGE)) {
+				r->status = 303;
+				req_header(r, "Location", "/");
+				return;
+			}
+			req_error(r, e, NULL);
+			if (e == ERR_DB_UNAVAILABLE)
+				req_header(r, "Retry-After", "5");
+			return;
+		}
+		if ((rt->flags & ROUTE_CSRF) && !session_csrf_ok(r)) {
+			req_error(r, ERR_CSRF, NULL);
+			return;
+		}
+	}
+
 	if ((e = check_query(r, rt->query, &bad)) != ERR_OK) {
 		field_error(r, e, "Parameter", bad);
 		return;
@@ -273,7 +296,10 @@ router_dispatch(const struct route *table, size_t n, struct req *r)
 		return;
 	}
 
-	if ((e = rt->handler(r)) != ERR_OK) {
+	if ((e = rt->handler(r)) == ERR_ANSWERED) {
+		if (r->status == 0)
+			req_error(r, ERR_INTERNAL, NULL);
+	} else if (e != ERR_OK) {
 		req_error(r, e, NULL);
 		if (e == ERR_DB_UNAVAILABLE)
 			req_header(r, "Retry-After", "5");

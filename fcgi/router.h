@@ -4,7 +4,7 @@
  * A route is one row {method, path pattern, query fields, body fields, body
  * limit, media types, handler}. dispatch() applies every check once, in
  * order, each with an early return: 404 (no path), 405 (no method, with
- * Allow), 400 (query), 413 (body size), 415 (media type), 400 (JSON and its
+ * Allow), 403 (Origin), 401 (session), 403 (CSRF token), 400 (query), 413 (body size), 415 (media type), 400 (JSON and its
  * fields); only then does the handler run, and it sees checked input only.
  */
 #ifndef CHATD_ROUTER_H
@@ -25,7 +25,13 @@ struct route {
 	const char *const *media_types;	/* NULL = application/json only */
 	/* Builds the response, or returns an error for dispatch() to answer. */
 	enum err (*handler)(struct req *);
+	unsigned flags;			/* ROUTE_* below */
 };
+
+#define ROUTE_ORIGIN 0x1	/* state-changing: Origin must be this site (403) */
+#define ROUTE_AUTH 0x2		/* needs a live session (401) */
+#define ROUTE_CSRF 0x4		/* needs the session's CSRF token in X-CSRF-Token (403) */
+#define ROUTE_PAGE 0x8		/* with ROUTE_AUTH: a page, so no session redirects to / */
 
 /* The application's route table. */
 extern const struct route router_routes[];

@@ -1,16 +1,37 @@
 /*
  * routes: the application's route table, one row per resource and method.
- * dispatch() in router.c applies every generic check before a handler runs.
+ * dispatch() in router.c applies every generic check before a handler runs:
+ * ROUTE_ORIGIN (same-origin Origin), ROUTE_AUTH (live session), ROUTE_CSRF
+ * (the session's token in X-CSRF-Token), ROUTE_PAGE (no session → to login).
  */
+#include "challenge.h"
 #include "handlers.h"
 #include "router.h"
 
+#define O ROUTE_ORIGIN
+#define A ROUTE_AUTH
+#define C (ROUTE_AUTH | ROUTE_CSRF)
+
 const struct route router_routes[] = {
-	/* method  pattern            query body              max   media types */
-	{"GET", "/", NULL, NULL, 0, NULL, pages_home},
-	{"GET", "/api/health", NULL, NULL, 0, NULL, health_get},
-	{"POST", "/api/csp-report", NULL, cspreport_fields, 8192, cspreport_media_types,
-	    cspreport_post},
+	/* method  pattern                        query body      max   media  handler  flags */
+	{"GET", "/", NULL, NULL, 0, NULL, pages_home, 0},
+	{"GET", "/register", NULL, NULL, 0, NULL, pages_register, 0},
+	{"GET", "/account", NULL, NULL, 0, NULL, pages_account, A | ROUTE_PAGE},
+	{"GET", "/api/health", NULL, NULL, 0, NULL, health_get, 0},
+	{"POST", "/api/csp-report", NULL, cspreport_fields, 8192, cspreport_media_types, cspreport_post, 0},
+	{"POST", "/api/captcha", NULL, NULL, 0, NULL, challenge_post, O},
+	{"POST", "/api/register", NULL, register_fields, 8192, NULL, register_post, O},
+	{"POST", "/api/register/confirm", NULL, confirm_fields, 1024, NULL, register_confirm, O},
+	{"POST", "/api/login", NULL, login_fields, 8192, NULL, login_post, O},
+	{"POST", "/api/login/mfa", NULL, mfa_fields, 1024, NULL, login_mfa, O},
+	{"POST", "/api/logout", NULL, NULL, 0, NULL, logout_post, C},
+	{"GET", "/api/me", NULL, NULL, 0, NULL, account_me, A},
+	{"GET", "/api/sessions", NULL, NULL, 0, NULL, sessions_list, A},
+	{"DELETE", "/api/sessions/{id}", NULL, NULL, 0, NULL, sessions_delete, C},
+	{"POST", "/api/account/password", NULL, password_change_fields, 8192, NULL, account_password, C},
+	{"POST", "/api/account/totp", NULL, totp_new_fields, 8192, NULL, account_totp_new, C},
+	{"POST", "/api/account/totp/confirm", NULL, confirm_fields, 1024, NULL, account_totp_confirm, C},
+	{"POST", "/api/account/recovery-codes", NULL, code_fields, 1024, NULL, account_recovery_codes, C},
 };
 
 const size_t router_nroutes = sizeof(router_routes) / sizeof(router_routes[0]);

@@ -107,7 +107,8 @@ supervisor_unlink(const struct listener *l)
 }
 
 static pid_t
-spawn(const struct config *cfg, const struct tmpl_set *tmpls, int fd, struct slot *s)
+spawn(const struct config *cfg, const struct tmpl_set *tmpls, const struct blocklist *bl, int fd,
+    struct slot *s)
 {
 	pid_t pid = fork();
 
@@ -116,7 +117,7 @@ spawn(const struct config *cfg, const struct tmpl_set *tmpls, int fd, struct slo
 		return -1;
 	}
 	if (pid == 0)
-		worker_run(cfg, tmpls, fd);
+		worker_run(cfg, tmpls, bl, fd);
 	s->pid = pid;
 	clock_gettime(CLOCK_MONOTONIC, &s->started);
 	return pid;
@@ -198,7 +199,8 @@ stop_workers(const struct config *cfg, struct slot *slots, int n)
 }
 
 int
-supervisor_run(const struct config *cfg, const struct tmpl_set *tmpls, struct listener *l)
+supervisor_run(const struct config *cfg, const struct tmpl_set *tmpls, const struct blocklist *bl,
+    struct listener *l)
 {
 	struct slot slots[MAX_WORKERS];
 	struct timespec tick = {0, 100 * 1000000L};
@@ -215,7 +217,7 @@ supervisor_run(const struct config *cfg, const struct tmpl_set *tmpls, struct li
 	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
 		return 1;
 	for (int i = 0; i < n; i++)
-		if (spawn(cfg, tmpls, l->fd, &slots[i]) < 0) {
+		if (spawn(cfg, tmpls, bl, l->fd, &slots[i]) < 0) {
 			stop_workers(cfg, slots, n);
 			return 1;
 		}
@@ -236,7 +238,7 @@ supervisor_run(const struct config *cfg, const struct tmpl_set *tmpls, struct li
 			    (now.tv_sec == slots[i].respawn_at.tv_sec &&
 			    now.tv_nsec < slots[i].respawn_at.tv_nsec))
 				continue;
-			if (spawn(cfg, tmpls, l->fd, &slots[i]) > 0)
+			if (spawn(cfg, tmpls, bl, l->fd, &slots[i]) > 0)
 				log_msg(LOG_INFO, "supervisor: started worker %d", (int)slots[i].pid);
 		}
 	}

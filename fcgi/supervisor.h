@@ -13,6 +13,7 @@
 
 struct config;
 struct tmpl_set;
+struct blocklist;
 
 struct listener {
 	int fd;
@@ -31,6 +32,7 @@ int supervisor_listen(const struct config *, struct listener *, char *err, size_
 void supervisor_unlink(const struct listener *);
 
 /* Runs the pool until SIGTERM/SIGINT; returns the process exit code. */
-int supervisor_run(const struct config *, const struct tmpl_set *, struct listener *);
+int supervisor_run(const struct config *, const struct tmpl_set *, const struct blocklist *,
+    struct listener *);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * worker: threads, accept loop, request lifecycle (see worker.h).
  */
+#include <curl/curl.h>
 #include <fcgiapp.h>
 #include <openssl/rand.h>
 #include <pthread.h>
@@ -27,6 +28,7 @@ struct worker_thread {
 	pthread_t tid;
 	const struct config *cfg;
 	const struct tmpl_set *tmpls;
+	const struct blocklist *blocklist;
 	int listen_fd;
 };
 
@@ -109,6 +111,8 @@ req_fill(struct req *r, FCGX_Request *fr)
 	r->cookie = param(r, fr, "CHAT_COOKIE");
 	r->origin = param(r, fr, "CHAT_ORIGIN");
 	r->host = param(r, fr, "CHAT_HOST");
+	r->http_host = param(r, fr, "CHAT_HTTP_HOST");
+	r->csrf = param(r, fr, "CHAT_CSRF_TOKEN");
 	r->remote_addr = param(r, fr, "CHAT_REMOTE_ADDR");
 	r->user_agent = param(r, fr, "CHAT_USER_AGENT");
 	cl = FCGX_GetParam("CHAT_CONTENT_LENGTH", fr->envp);
@@ -190,6 +194,9 @@ thread_main(void *arg)
 	r.tmpls = t->tmpls;
 	r.db = &db;
 	r.notify = &notify;
+	r.blocklist = t->blocklist;
+	if ((r.curl = curl_easy_init()) == NULL)
+		log_msg(LOG_ERROR, "worker: no curl handle; breached-password checks will fail open or closed per CHATD_PWNED_REQUIRED");
 	r.read_body = read_body;
 
 	for (;;) {
@@ -215,6 +222,8 @@ thread_main(void *arg)
 	buf_free(&r.resp_body);
 	buf_free(&r.resp_headers);
 	arena_free(&arena);
+	if (r.curl != NULL)
+		curl_easy_cleanup(r.curl);
 	notify_free(&notify);
 	db_close(&db);
 	return NULL;
@@ -242,7 +251,8 @@ drain(int seconds)
 }
 
 void
-worker_run(const struct config *cfg, const struct tmpl_set *tmpls, int listen_fd)
+worker_run(const struct config *cfg, const struct tmpl_set *tmpls, const struct blocklist *bl,
+    int listen_fd)
 {
 	struct worker_thread *threads;
 	sigset_t set;
@@ -261,6 +271,7 @@ worker_run(const struct config *cfg, const struct tmpl_set *tmpls, int listen_fd
 	for (int i = 0; i < cfg->threads; i++) {
 		threads[i].cfg = cfg;
 		threads[i].tmpls = tmpls;
+		threads[i].blocklist = bl;
 		threads[i].listen_fd = listen_fd;
 		if (pthread_create(&threads[i].tid, NULL, thread_main, &threads[i]) != 0) {
 			log_msg(LOG_ERROR, "worker: cannot start thread %d", i);

@@ -12,9 +12,11 @@
 
 struct config;
 struct tmpl_set;
+struct blocklist;
 
 /* Runs the worker; never returns. Signals TERM/INT must be blocked on entry. */
-void worker_run(const struct config *, const struct tmpl_set *, int listen_fd)
+void worker_run(const struct config *, const struct tmpl_set *, const struct blocklist *,
+    int listen_fd)
     __attribute__((noreturn));
 
 #endif

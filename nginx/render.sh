@@ -13,7 +13,8 @@
 #   CHAT_BODY_MAX       largest request body nginx reads [1m]
 #   CHAT_AUTH_RATE/BURST, CHAT_CAPTCHA_RATE/BURST, CHAT_API_RATE/BURST  limit_req settings
 #   CHAT_NGINX_USER     user of the worker processes when run as root [www-data]
-#   CHAT_NGINX_EXTRA    a file of extra locations to include in the TLS server [none]
+#   CHAT_NGINX_EXTRA    a template of extra locations for the TLS server (tests) [none]
+#   CHAT_WWW_DIR        root of files the extra locations serve [$NGINX_PREFIX/www]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 prefix=${NGINX_PREFIX:?NGINX_PREFIX is required}
@@ -35,10 +36,11 @@ user_line=""
 redirect=""
 [ -n "$http" ] && redirect="server { listen $http; server_name _; location / { return 301 https://\$host:$https\$request_uri; } }"
 extra=""
-[ -n "${CHAT_NGINX_EXTRA:-}" ] && extra="include ${CHAT_NGINX_EXTRA};"
 
 esc() { printf '%s' "$1" | sed -e 's/[\/&|]/\\&/g'; }
-sed -e "s|@PREFIX@|$(esc "$prefix")|g" \
+[ -n "${CHAT_NGINX_EXTRA:-}" ] && extra="include $conf/extra.conf;"
+render() {	# render SRC: the template with every placeholder filled, to stdout
+	sed -e "s|@WWW_DIR@|$(esc "${CHAT_WWW_DIR:-$prefix/www}")|g" -e "s|@PREFIX@|$(esc "$prefix")|g" \
 	-e "s|@CONF_DIR@|$(esc "$conf")|g" \
 	-e "s|@LOG_DIR@|$(esc "$log")|g" \
 	-e "s|@USER_LINE@|$(esc "$user_line")|g" \
@@ -58,9 +60,14 @@ sed -e "s|@PREFIX@|$(esc "$prefix")|g" \
 	-e "s|@API_BURST@|$(esc "${CHAT_API_BURST:-100}")|g" \
 	-e "s|@EXTRA_INCLUDE@|$(esc "$extra")|g" \
 	-e "s|@HTTP_REDIRECT@|$(esc "$redirect")|g" \
-	"$here/nginx.conf.in" >"$conf/nginx.conf.new"
+	"$1"
+}
+render "$here/nginx.conf.in" >"$conf/nginx.conf.new"
+if [ -n "${CHAT_NGINX_EXTRA:-}" ]; then
+	render "$CHAT_NGINX_EXTRA" >"$conf/extra.conf"
+fi
 cp "$here/fastcgi-chat.conf" "$here/security-headers.conf" "$conf/"
-if grep -n '@[A-Z_]*@' "$conf/nginx.conf.new" >&2; then
+if grep -n '@[A-Z_]*@' "$conf/nginx.conf.new" "$conf/extra.conf" 2>/dev/null >&2; then
 	echo "render: placeholders left unfilled (above)" >&2
 	exit 1
 fi

@@ -69,6 +69,7 @@ stack_clean() {
 }
 
 tests/stack.sh stop test >/dev/null 2>&1
+rm -rf var/test	# every run starts from an empty database
 layer unit make -s unit
 layer fuzz tests/fuzz/run.sh "${CHAT_FUZZ_SECONDS:-5}"
 

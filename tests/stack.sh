@@ -32,10 +32,19 @@ run)
 	pools=${CHAT_POOLS:-a b}	# two pools behind one upstream: workers keep no state
 	: "${CHATD_WORKERS:=2}" "${CHATD_THREADS:=4}"
 	: "${CHATD_SHUTDOWN_TIMEOUT:=5}"
-	# One client address runs the whole suite: the general API limit is
-	# raised; the auth and CAPTCHA limits keep their production values.
+	# One client address runs the whole suite, so the limits are raised; the
+	# rate-limit test sends from an address of its own (127.0.0.3).
 	: "${CHAT_API_RATE:=500r/s}" "${CHAT_API_BURST:=1000}"
-	export CHATD_SHUTDOWN_TIMEOUT CHAT_API_RATE CHAT_API_BURST
+	: "${CHAT_AUTH_RATE:=600r/m}" "${CHAT_AUTH_BURST:=60}"
+	: "${CHAT_CAPTCHA_RATE:=600r/m}" "${CHAT_CAPTCHA_BURST:=60}"
+	export CHAT_AUTH_RATE CHAT_AUTH_BURST CHAT_CAPTCHA_RATE CHAT_CAPTCHA_BURST
+	# The breach corpus is range files served by the test nginx (no internet);
+	# bcrypt at cost 10 keeps hundreds of test logins quick (cost 12 and the
+	# upgrade of lower-cost hashes are tested on a chatd of their own).
+	: "${CHATD_PWNED_URL:=https://localhost:$https/pwned}" "${CHATD_PWNED_CAINFO:=$dir/run/ca.crt}"
+	: "${CHATD_BCRYPT_COST:=10}"
+	export CHATD_SHUTDOWN_TIMEOUT CHAT_API_RATE CHAT_API_BURST CHATD_PWNED_URL CHATD_PWNED_CAINFO \
+		CHATD_BCRYPT_COST CHAT_PWNED_DIR=$dir/www/pwned CHAT_WWW_DIR=$dir/www
 	extra=$root/tests/api/nginx-test.conf
 	;;
 esac
@@ -60,6 +69,8 @@ CHAT_DB_SOCKET=$dir/db/run/mysqld.sock
 CHAT_DB_NAME=chat
 CHAT_NCHAN_SOCKET=$dir/run/nchan.sock
 CHAT_POOLS="$pools"
+CHAT_PWNED_DIR=$dir/www/pwned
+CHAT_SECRETS_DIR=$dir/secrets
 ENV
 }
 
@@ -126,6 +137,13 @@ run() {
 	[ -n "$svc_user" ] && chown "$svc_user" "$dir/run/chatd"
 
 	"$root/certs/mkcerts.sh"
+	# The CA certificate (public) where chatd's unprivileged user can read it.
+	install -m 0644 "$certs/ca.crt" "$dir/run/ca.crt"
+	if [ -n "${CHAT_PWNED_DIR:-}" ]; then	# range files the tests may add to
+		rm -rf "$CHAT_PWNED_DIR"
+		mkdir -p "$(dirname "$CHAT_PWNED_DIR")"
+		cp -r "$root/tests/api/pwned" "$CHAT_PWNED_DIR"
+	fi
 
 	"$root/db/mariadb.sh" init "$dir/db"
 	"$root/db/mariadb.sh" start "$dir/db"
@@ -152,6 +170,7 @@ run() {
 			CHATD_DB_SOCKET=$dir/db/run/mysqld.sock \
 			CHATD_DB_PASSWORD_FILE=$dir/secrets/db_app_password \
 			CHATD_TEMPLATE_DIR=$root/templates \
+			CHATD_SECRETS_DIR=$dir/secrets CHATD_BLOCKLIST=$root/build/blocklist.txt \
 			CHATD_NCHAN_SOCKET=$dir/run/nchan.sock \
 			"$root/build/chatd" 2>>"$dir/log/chatd-$p.log" &
 		pids+=($!)

@@ -27,6 +27,9 @@ def base_env(stack, listen):
                CHATD_DB_SOCKET=stack["CHAT_DB_SOCKET"],
                CHATD_DB_PASSWORD_FILE=str(d / "secrets" / "db_app_password"),
                CHATD_TEMPLATE_DIR=str(ROOT / "templates"),
+               CHATD_SECRETS_DIR=str(d / "secrets"),
+               CHATD_BLOCKLIST=str(ROOT / "build" / "blocklist.txt"),
+               CHATD_BCRYPT_COST="10",
                CHATD_NCHAN_SOCKET=stack["CHAT_NCHAN_SOCKET"])
     return env
 

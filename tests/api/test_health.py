@@ -30,15 +30,15 @@ def test_home_page_is_a_template_loading_a_module(http, base_url):
     r = http.get(f"{base_url}/")
     assert r.status_code == 200
     assert r.headers["content-type"] == "text/html; charset=utf-8"
-    assert '<script type="module" src="/static/js/home.js"></script>' in r.text
+    assert '<script type="module" src="/static/js/login.js"></script>' in r.text
     assert "<title>Sealed" in r.text
     # No placeholder escaped the renderer.
     assert "{{" not in r.text
 
 
 def test_static_module_is_served_with_cache_headers(http, base_url):
-    r = http.get(f"{base_url}/static/js/home.js")
+    r = http.get(f"{base_url}/static/js/api.js")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/javascript")
     assert r.headers["cache-control"] == "max-age=3600"
-    assert "textContent" in r.text
+    assert "textContent" in r.text and "innerHTML" not in r.text

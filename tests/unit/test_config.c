@@ -71,6 +71,7 @@ setup(void **state)
 	make_file(env->pwfile, sizeof(env->pwfile), "s3cret\n");
 	env_set(env, "CHATD_LISTEN", "/run/chatd/chatd.sock");
 	env_set(env, "CHATD_DB_PASSWORD_FILE", env->pwfile);
+	env_set(env, "CHATD_SECRETS_DIR", "/var/lib/chatd/secrets");
 	*state = env;
 	return 0;
 }
@@ -110,7 +111,9 @@ load(struct env *env)
 
 static const char *const int_vars[] = {
 	"CHATD_WORKERS", "CHATD_THREADS", "CHATD_SHUTDOWN_TIMEOUT", "CHATD_DB_PORT",
-	"CHATD_DB_TIMEOUT", "CHATD_MAX_BODY", "CHATD_NCHAN_TIMEOUT_MS",
+	"CHATD_DB_TIMEOUT", "CHATD_MAX_BODY", "CHATD_NCHAN_TIMEOUT_MS", "CHATD_BCRYPT_COST",
+	"CHATD_SESSION_IDLE", "CHATD_SESSION_MAX", "CHATD_ENROL_TTL", "CHATD_PWNED_TIMEOUT_MS",
+	"CHATD_PWNED_REQUIRED",
 };
 
 static void
@@ -230,6 +233,31 @@ test_config_int_refuses_out_of_range(void **state)
 	assert_refused(env, "CHATD_MAX_BODY", "1048577");
 	assert_refused(env, "CHATD_NCHAN_TIMEOUT_MS", "49");
 	assert_refused(env, "CHATD_NCHAN_TIMEOUT_MS", "30001");
+	assert_refused(env, "CHATD_BCRYPT_COST", "3");
+	assert_refused(env, "CHATD_BCRYPT_COST", "32");
+	assert_refused(env, "CHATD_PWNED_REQUIRED", "2");
+	assert_refused(env, "CHATD_SESSION_IDLE", "1");
+}
+
+static void
+test_config_account_defaults_and_rules(void **state)
+{
+	struct env *env = *state;
+	struct config cfg;
+	char err[256];
+
+	assert_int_equal(config_load(&cfg, env_get, env, err, sizeof(err)), 0);
+	assert_int_equal(cfg.bcrypt_cost, 12);
+	assert_int_equal(cfg.session_idle, 1800);
+	assert_int_equal(cfg.session_max, 43200);
+	assert_int_equal(cfg.pwned_required, 0);
+	assert_string_equal(cfg.pwned_url, "https://api.pwnedpasswords.com");
+	assert_refused(env, "CHATD_PWNED_URL", "ftp://example");
+	env_set(env, "CHATD_SESSION_IDLE", "600");
+	assert_refused(env, "CHATD_SESSION_MAX", "300");
+	env_set(env, "CHATD_SECRETS_DIR", NULL);
+	assert_int_equal(config_load(&cfg, env_get, env, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "CHATD_SECRETS_DIR is required"));
 }
 
 static void
@@ -460,6 +488,7 @@ main(void)
 		T(test_config_int_refuses_plus_sign),
 		T(test_config_int_refuses_spaces),
 		T(test_config_int_refuses_out_of_range),
+		T(test_config_account_defaults_and_rules),
 		T(test_config_int_accepts_bounds),
 		T(test_config_int_refuses_overflow),
 		T(test_config_error_quotes_the_value),

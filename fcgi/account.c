@@ -1,0 +1,285 @@
+/*
+ * account: what a logged-in user does with their own account.
+ *   GET  /api/me                          who am I, CSRF token, recovery codes left
+ *   POST /api/account/password            {current_password, code, new_password}
+ *   POST /api/account/totp                {password} → a new secret to bind
+ *   POST /api/account/totp/confirm        {enrolment_token, code} (from the new authenticator)
+ *   POST /api/account/recovery-codes      {code} → 10 new codes, the old ones void
+ *   GET  /api/sessions, DELETE /api/sessions/{id}
+ * Changing the password or the authenticator proves the current factors
+ * again and ends every other session of the user.
+ */
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "config.h"
+#include "db.h"
+#include "handlers.h"
+#include "session.h"
+#include "user.h"
+
+const struct field password_change_fields[] = {
+	{"current_password", FIELD_STRING, FIELD_REQUIRED, 1, USER_PASSWORD_MAX - 1, NULL, NULL},
+	{"code", FIELD_STRING, FIELD_REQUIRED, 1, 64, NULL, NULL},
+	{"new_password", FIELD_STRING, FIELD_REQUIRED, 1, USER_PASSWORD_MAX - 1, NULL, NULL},
+	{NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+const struct field totp_new_fields[] = {
+	{"password", FIELD_STRING, FIELD_REQUIRED, 1, USER_PASSWORD_MAX - 1, NULL, NULL},
+	{NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+const struct field code_fields[] = {
+	{"code", FIELD_STRING, FIELD_REQUIRED, 1, 64, NULL, NULL},
+	{NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+static enum err
+end_other_sessions(struct req *r)
+{
+	struct db_param p[2] = {DB_INT(r->session->user_id), DB_INT(r->session->id)};
+	struct db_result res;
+
+	if (db_run(r->db, STMT_SESSION_DELETE_OTHERS, p, 2, NULL, 0, NULL, NULL, &res) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	if (res.affected > 0) {
+		char detail[40];
+
+		snprintf(detail, sizeof(detail), "others=%lld", res.affected);
+		audit_log(r, r->session->user_id, "session_ended", detail);
+	}
+	return ERR_OK;
+}
+
+/* The caller's password again: ERR_OK or ERR_INVALID_CREDENTIALS. */
+static enum err
+recheck_password(struct req *r, const struct user *u, const char *password)
+{
+	char nfkc[USER_PASSWORD_MAX];
+	int ok = 0;
+
+	if (user_password_normalize(password, nfkc) == 0)
+		ok = user_password_verify(r, u, nfkc) == 1;
+	OPENSSL_cleanse(nfkc, sizeof(nfkc));
+	if (!ok)
+		audit_log(r, u->id, "reauth_failure", "password");
+	return ok ? ERR_OK : ERR_INVALID_CREDENTIALS;
+}
+
+static enum err
+me_user(struct req *r, struct user *u)
+{
+	enum err e = user_by_id(r, r->session->user_id, u);
+
+	return e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
+}
+
+enum err
+account_me(struct req *r)
+{
+	json_t *j = user_login_json(r);
+
+	if (j != NULL)
+		json_object_set_new(j, "recovery_remaining",
+		    json_integer(user_recovery_left(r, r->session->user_id)));
+	req_json(r, 200, j);
+	return ERR_OK;
+}
+
+enum err
+account_password(struct req *r)
+{
+	char nfkc[USER_PASSWORD_MAX], hash[100];
+	struct db_param p[2];
+	struct user u;
+	enum err e;
+
+	if ((e = me_user(r, &u)) != ERR_OK ||
+	    (e = recheck_password(r, &u, fields_str(r->in, "current_password"))) != ERR_OK)
+		return e;
+	e = user_totp_check(r, u.id, u.totp_sealed, u.totp_sealed_len, u.totp_last_step,
+	    fields_str(r->in, "code"), 0);
+	if (e != ERR_OK) {
+		if (e == ERR_CODE_WRONG || e == ERR_CODE_REUSED)
+			audit_log(r, u.id, "mfa_failure", "password change");
+		return e;
+	}
+	if ((e = user_password_accept(r, u.username, fields_str(r->in, "new_password"), nfkc)) != ERR_OK)
+		return e;
+	if (user_password_hash(r, nfkc, hash) < 0) {
+		OPENSSL_cleanse(nfkc, sizeof(nfkc));
+		return ERR_INTERNAL;
+	}
+	OPENSSL_cleanse(nfkc, sizeof(nfkc));
+	p[0] = DB_STR(hash);
+	p[1] = DB_INT(u.id);
+	if (db_run(r->db, STMT_USER_SET_PASSWORD, p, 2, NULL, 0, NULL, NULL, NULL) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	audit_log(r, u.id, "password_change", NULL);
+	if ((e = end_other_sessions(r)) != ERR_OK)
+		return e;
+	r->status = 204;
+	return ERR_OK;
+}
+
+enum err
+account_totp_new(struct req *r)
+{
+	unsigned char sealed[USER_SEALED_MAX];
+	char b32[40], token[SESSION_TOKEN_LEN + 1];
+	size_t sealed_len;
+	struct db_param p;
+	struct user u;
+	json_t *j;
+	enum err e;
+
+	if ((e = me_user(r, &u)) != ERR_OK ||
+	    (e = recheck_password(r, &u, fields_str(r->in, "password"))) != ERR_OK)
+		return e;
+	/* One pending authenticator at a time. */
+	p = DB_INT(u.id);
+	if (db_run(r->db, STMT_ENROL_DELETE_REBIND, &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	if (user_totp_new(r, u.id, sealed, &sealed_len, b32) < 0)
+		return ERR_INTERNAL;
+	e = register_enrolment(r, u.id, "rebind", sealed, sealed_len, token);
+	j = e == ERR_OK ? register_enrolment_json(r, u.username, token, b32, NULL) : NULL;
+	OPENSSL_cleanse(b32, sizeof(b32));
+	OPENSSL_cleanse(token, sizeof(token));
+	if (e != ERR_OK)
+		return e;
+	if (j == NULL)
+		return ERR_INTERNAL;
+	req_json(r, 201, j);
+	return ERR_OK;
+}
+
+enum err
+account_totp_confirm(struct req *r)
+{
+	unsigned char sealed[USER_SEALED_MAX], hash[32];
+	char purpose[16], username[33];
+	size_t sealed_len = 0;
+	long long uid = 0;
+	struct db_param p[3];
+	enum err e;
+
+	e = register_enrolment_get(r, fields_str(r->in, "enrolment_token"), &uid, purpose, sealed,
+	    &sealed_len, username, hash);
+	if (e == ERR_OK && (strcmp(purpose, "rebind") != 0 || uid != r->session->user_id))
+		e = ERR_ENROLMENT_INVALID;
+	if (e != ERR_OK)
+		return e;
+	/* The new secret has no used step yet: any current code of it counts once. */
+	e = user_totp_check(r, uid, sealed, sealed_len, 0, fields_str(r->in, "code"), 0);
+	if (e == ERR_CODE_REUSED)
+		e = ERR_CODE_WRONG;	/* a step of the old secret; the new one is not bound yet */
+	if (e != ERR_OK) {
+		audit_log(r, uid, "mfa_failure", "authenticator change");
+		return e;
+	}
+	p[0] = DB_BLOB(sealed, sealed_len);
+	p[1] = DB_INT(0);
+	p[2] = DB_INT(uid);
+	if (db_run(r->db, STMT_USER_SET_TOTP, p, 3, NULL, 0, NULL, NULL, NULL) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	p[0] = DB_BLOB(hash, 32);
+	if (db_run(r->db, STMT_ENROL_DELETE, p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	audit_log(r, uid, "authenticator_change", NULL);
+	if ((e = end_other_sessions(r)) != ERR_OK)
+		return e;
+	r->status = 204;
+	return ERR_OK;
+}
+
+enum err
+account_recovery_codes(struct req *r)
+{
+	struct user u;
+	json_t *codes;
+	enum err e;
+
+	if ((e = me_user(r, &u)) != ERR_OK)
+		return e;
+	e = user_totp_check(r, u.id, u.totp_sealed, u.totp_sealed_len, u.totp_last_step,
+	    fields_str(r->in, "code"), 0);
+	if (e != ERR_OK) {
+		if (e == ERR_CODE_WRONG || e == ERR_CODE_REUSED)
+			audit_log(r, u.id, "mfa_failure", "recovery codes");
+		return e;
+	}
+	if ((e = user_recovery_new(r, u.id, &codes)) != ERR_OK)
+		return e;
+	audit_log(r, u.id, "recovery_regenerated", NULL);
+	req_json(r, 201, json_pack("{s:o}", "recovery_codes", codes));
+	return ERR_OK;
+}
+
+struct session_rows {
+	json_t *list;
+	long long current, id;
+	char created[32], seen[32], ua[256], ip[46];
+};
+
+static int
+session_row(void *ctx)
+{
+	struct session_rows *s = ctx;
+
+	return json_array_append_new(s->list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:b}",
+	    "id", (json_int_t)s->id, "created_at", s->created, "last_seen_at", s->seen,
+	    "user_agent", s->ua, "ip", s->ip, "current", s->id == s->current)) != 0;
+}
+
+enum err
+sessions_list(struct req *r)
+{
+	struct session_rows s = {.current = r->session->id};
+	struct db_param p[3] = {DB_INT(r->session->user_id), DB_INT(r->cfg->session_idle),
+	    DB_INT(r->cfg->session_max)};
+	struct db_col c[5] = {DB_COL_INT(&s.id), DB_COL_STR(s.created), DB_COL_STR(s.seen),
+	    DB_COL_STR(s.ua), DB_COL_STR(s.ip)};
+
+	if ((s.list = json_array()) == NULL)
+		return ERR_INTERNAL;
+	if (db_run(r->db, STMT_SESSION_LIST, p, 3, c, 5, session_row, &s, NULL) != DB_OK) {
+		json_decref(s.list);
+		return ERR_DB_UNAVAILABLE;
+	}
+	req_json(r, 200, json_pack("{s:o}", "sessions", s.list));
+	return ERR_OK;
+}
+
+static int
+id_valid(const char *s, size_t n)
+{
+	return n >= 1 && n <= 18 && strspn(s, "0123456789") == n;
+}
+
+enum err
+sessions_delete(struct req *r)
+{
+	long long id;
+	struct db_param p[2];
+	struct db_result res;
+
+	if (!id_valid(r->captures[0], strlen(r->captures[0])))
+		return ERR_NOT_FOUND;
+	id = strtoll(r->captures[0], NULL, 10);
+	if (id == r->session->id)
+		return session_end(r) == ERR_OK ? (r->status = 204, ERR_OK) : ERR_DB_UNAVAILABLE;
+	p[0] = DB_INT(id);
+	p[1] = DB_INT(r->session->user_id);	/* only one's own sessions */
+	if (db_run(r->db, STMT_SESSION_DELETE, p, 2, NULL, 0, NULL, NULL, &res) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	if (res.affected != 1)
+		return ERR_NOT_FOUND;
+	audit_log(r, r->session->user_id, "session_ended", r->captures[0]);
+	r->status = 204;
+	return ERR_OK;
+}

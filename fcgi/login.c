@@ -1,0 +1,222 @@
+/*
+ * login: POST /api/login (user name + password + CAPTCHA → MFA ticket),
+ * POST /api/login/mfa (ticket + TOTP or recovery code → session) and
+ * POST /api/logout.
+ *
+ * The answers never tell whether a user name exists: an unknown name runs
+ * the same bcrypt work against a dummy hash, counts failures and locks out
+ * like a real one, and a wrong password gets the same 401 as a wrong name. A
+ * locked name answers 429 with Retry-After whether or not the password was
+ * right. A hard-locked name gets a ticket that only a recovery code can use
+ * (and only when the password was right, which the answer does not show).
+ */
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "audit.h"
+#include "challenge.h"
+#include "config.h"
+#include "db.h"
+#include "handlers.h"
+#include "log.h"
+#include "session.h"
+#include "throttle.h"
+#include "user.h"
+
+#define TICKET_TTL 300
+#define TICKET_ATTEMPTS 5
+
+static int
+method_ok(const char *s, size_t n)
+{
+	return (n == 4 && memcmp(s, "totp", 4) == 0) || (n == 8 && memcmp(s, "recovery", 8) == 0);
+}
+
+const struct field login_fields[] = {
+	{"username", FIELD_STRING, FIELD_REQUIRED, 1, 64, NULL, NULL},
+	{"password", FIELD_STRING, FIELD_REQUIRED, 1, USER_PASSWORD_MAX - 1, NULL, NULL},
+	{"captcha_id", FIELD_STRING, FIELD_REQUIRED, 32, 32, NULL, challenge_id_valid},
+	{"captcha", FIELD_STRING, FIELD_REQUIRED, 1, 16, NULL, NULL},
+	{NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+const struct field mfa_fields[] = {
+	{"mfa_ticket", FIELD_STRING, FIELD_REQUIRED, SESSION_TOKEN_LEN, SESSION_TOKEN_LEN, NULL, NULL},
+	{"method", FIELD_STRING, FIELD_REQUIRED, 4, 8, NULL, method_ok},
+	{"code", FIELD_STRING, FIELD_REQUIRED, 1, 64, NULL, NULL},
+	{NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+enum err
+login_post(struct req *r)
+{
+	const char *name = fields_str(r->in, "username");
+	char key[33], nfkc[USER_PASSWORD_MAX], token[SESSION_TOKEN_LEN + 1];
+	unsigned char raw[32], hash[32];
+	struct throttle t;
+	struct user u;
+	struct db_param p[6];
+	int known, ok = 0;
+	enum err e;
+
+	if ((e = challenge_take(r, fields_str(r->in, "captcha_id"), fields_str(r->in, "captcha"))) != ERR_OK)
+		return e;
+	/* A malformed name is simply one that does not exist. */
+	user_name_key(name, key);
+	if ((e = throttle_get(r, key, &t)) != ERR_OK)
+		return e;
+	if (t.retry_after > 0 && !t.hard) {
+		throttle_answer(r, t.retry_after);
+		return ERR_ANSWERED;
+	}
+	e = user_name_valid(name, strlen(name)) ? user_by_name(r, name, &u) : ERR_NOT_FOUND;
+	if (e == ERR_DB_UNAVAILABLE)
+		return e;
+	known = e == ERR_OK && u.active;
+	if (!known) {
+		memset(&u, 0, sizeof(u));
+		snprintf(u.password_hash, sizeof(u.password_hash), "%s", r->cfg->dummy_hash);
+	}
+	if (user_password_normalize(fields_str(r->in, "password"), nfkc) == 0)
+		ok = user_password_verify(r, &u, nfkc) == 1 && known;
+	OPENSSL_cleanse(nfkc, sizeof(nfkc));
+
+	if (!ok && !t.hard) {
+		if ((e = throttle_fail(r, key, u.id)) != ERR_OK)
+			return e;
+		audit_log(r, u.id, "login_failure", known ? "password" : "unknown user");
+		return ERR_INVALID_CREDENTIALS;
+	}
+
+	/* Password right (or hard-locked, where the answer must not say). */
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return ERR_INTERNAL;
+	session_b64url(raw, sizeof(raw), token);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	session_sha256(token, SESSION_TOKEN_LEN, hash);
+	p[0] = DB_BLOB(hash, 32);
+	p[1] = DB_STR(key);
+	p[2] = u.id > 0 ? DB_INT(u.id) : DB_NULL;
+	p[3] = DB_INT(ok);
+	p[4] = DB_INT(t.hard);
+	p[5] = DB_INT(TICKET_TTL);
+	if (db_run(r->db, STMT_TICKET_INSERT, p, 6, NULL, 0, NULL, NULL, NULL) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	if (t.hard)
+		req_json(r, 200, json_pack("{s:s, s:[s]}", "mfa_ticket", token, "methods", "recovery"));
+	else
+		req_json(r, 200, json_pack("{s:s, s:[s, s]}", "mfa_ticket", token, "methods", "totp",
+		    "recovery"));
+	OPENSSL_cleanse(token, sizeof(token));
+	return ERR_OK;
+}
+
+struct ticket {
+	unsigned char hash[32];
+	char username[33];
+	long long user_id, password_ok, recovery_only, attempts;
+};
+
+static enum err
+ticket_get(struct req *r, const char *token, struct ticket *t)
+{
+	struct db_param p;
+	struct db_col c[5] = {
+		DB_COL_STR(t->username), DB_COL_INT(&t->user_id), DB_COL_INT(&t->password_ok),
+		DB_COL_INT(&t->recovery_only), DB_COL_INT(&t->attempts),
+	};
+	struct db_result res;
+
+	memset(t, 0, sizeof(*t));
+	session_sha256(token, strlen(token), t->hash);
+	p = DB_BLOB(t->hash, 32);
+	if (db_run(r->db, STMT_TICKET_GET, &p, 1, c, 5, NULL, NULL, &res) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	return res.rows == 1 ? ERR_OK : ERR_TICKET_INVALID;
+}
+
+/* A wrong second factor: counted against the ticket and the name. */
+static enum err
+mfa_failed(struct req *r, const struct ticket *t, int hard, enum err why)
+{
+	struct db_param p = DB_BLOB(t->hash, 32);
+	enum err e;
+
+	if (db_run(r->db, t->attempts + 1 >= TICKET_ATTEMPTS ? STMT_TICKET_DELETE : STMT_TICKET_ATTEMPT,
+	    &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	if (!hard && (e = throttle_fail(r, t->username, t->user_id)) != ERR_OK)
+		return e;
+	audit_log(r, t->user_id, "mfa_failure", fields_str(r->in, "method"));
+	return why;
+}
+
+enum err
+login_mfa(struct req *r)
+{
+	const char *method = fields_str(r->in, "method"), *code = fields_str(r->in, "code");
+	int recovery = strcmp(method, "recovery") == 0;
+	struct throttle th;
+	struct ticket t;
+	struct user u;
+	struct db_param p;
+	long long left = -1;
+	json_t *j;
+	enum err e;
+
+	if ((e = ticket_get(r, fields_str(r->in, "mfa_ticket"), &t)) != ERR_OK)
+		return e;
+	if ((e = throttle_get(r, t.username, &th)) != ERR_OK)
+		return e;
+	if (th.retry_after > 0 && !th.hard) {
+		throttle_answer(r, th.retry_after);
+		return ERR_ANSWERED;
+	}
+	if (t.user_id == 0 || !t.password_ok || (t.recovery_only && !recovery))
+		return mfa_failed(r, &t, th.hard, ERR_CODE_WRONG);
+	if ((e = user_by_id(r, t.user_id, &u)) != ERR_OK)
+		return e == ERR_NOT_FOUND ? ERR_TICKET_INVALID : e;
+	if (recovery)
+		e = user_recovery_use(r, u.id, code);
+	else
+		e = user_totp_check(r, u.id, u.totp_sealed, u.totp_sealed_len, u.totp_last_step, code, 0);
+	if (e == ERR_CODE_WRONG || e == ERR_CODE_REUSED)
+		return mfa_failed(r, &t, th.hard, e);
+	if (e != ERR_OK)
+		return e;
+
+	p = DB_BLOB(t.hash, 32);
+	if (db_run(r->db, STMT_TICKET_DELETE, &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK ||
+	    throttle_reset(r, t.username) != ERR_OK)
+		return ERR_DB_UNAVAILABLE;
+	if ((e = session_create(r, u.id, u.username)) != ERR_OK)
+		return e;
+	if (recovery) {
+		char detail[48];
+
+		left = user_recovery_left(r, u.id);
+		snprintf(detail, sizeof(detail), "remaining=%lld%s", left, th.hard ? " unlocked" : "");
+		audit_log(r, u.id, "recovery_used", detail);
+	}
+	audit_log(r, u.id, "login_success", method);
+	j = user_login_json(r);
+	if (j != NULL && recovery)
+		json_object_set_new(j, "recovery_remaining", json_integer(left));
+	req_json(r, 200, j);
+	return ERR_OK;
+}
+
+enum err
+logout_post(struct req *r)
+{
+	long long uid = r->session->user_id;
+	enum err e = session_end(r);
+
+	if (e != ERR_OK)
+		return e;
+	audit_log(r, uid, "logout", NULL);
+	r->status = 204;
+	return ERR_OK;
+}

@@ -1,0 +1,194 @@
+/*
+ * session: tokens, cookies, CSRF and Origin checks (see session.h).
+ */
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "cookie.h"
+#include "db.h"
+#include "log.h"
+#include "session.h"
+
+void
+session_b64url(const unsigned char *in, size_t n, char *out)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t i, j = 0;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		out[j++] = a[in[i] >> 2];
+		out[j++] = a[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+		out[j++] = a[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
+		out[j++] = a[in[i + 2] & 63];
+	}
+	if (n - i == 1) {
+		out[j++] = a[in[i] >> 2];
+		out[j++] = a[(in[i] & 3) << 4];
+	} else if (n - i == 2) {
+		out[j++] = a[in[i] >> 2];
+		out[j++] = a[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+		out[j++] = a[(in[i + 1] & 15) << 2];
+	}
+	out[j] = '\0';
+}
+
+void
+session_hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char h[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = h[in[i] >> 4];
+		out[2 * i + 1] = h[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void
+session_sha256(const void *s, size_t n, unsigned char out[32])
+{
+	unsigned int len = 32;
+
+	if (EVP_Digest(s, n, out, &len, EVP_sha256(), NULL) != 1)
+		memset(out, 0, 32);	/* never matches a stored hash of a real token */
+}
+
+static void
+session_csrf_of(const struct config *cfg, const unsigned char hash[32], char out[65])
+{
+	unsigned char mac[32], msg[37];
+	unsigned int len = sizeof(mac);
+
+	memcpy(msg, "csrf:", 5);
+	memcpy(msg + 5, hash, 32);
+	if (HMAC(EVP_sha256(), cfg->pepper, sizeof(cfg->pepper), msg, sizeof(msg), mac, &len) == NULL)
+		RAND_bytes(mac, sizeof(mac));	/* an unguessable value nobody holds */
+	session_hex(mac, 32, out);
+	OPENSSL_cleanse(mac, sizeof(mac));
+}
+
+enum err
+session_load(struct req *r)
+{
+	const char *tok = cookie_get(r->arena, r->cookie, SESSION_COOKIE);
+	struct session *s;
+	struct db_param p[3];
+	struct db_col c[3];
+	struct db_result res;
+	enum db_rc rc;
+
+	if (tok == NULL || strlen(tok) != SESSION_TOKEN_LEN)
+		return ERR_UNAUTHENTICATED;
+	if ((s = arena_alloc(r->arena, sizeof(*s))) == NULL)
+		return ERR_INTERNAL;
+	session_sha256(tok, SESSION_TOKEN_LEN, s->hash);
+	p[0] = DB_BLOB(s->hash, 32);
+	p[1] = DB_INT(r->cfg->session_idle);
+	p[2] = DB_INT(r->cfg->session_max);
+	c[0] = DB_COL_INT(&s->id);
+	c[1] = DB_COL_INT(&s->user_id);
+	c[2] = DB_COL_STR(s->username);
+	rc = db_run(r->db, STMT_SESSION_GET, p, 3, c, 3, NULL, NULL, &res);
+	if (rc != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	if (res.rows == 0)
+		return ERR_UNAUTHENTICATED;
+	p[0] = DB_INT(s->id);
+	if (db_run(r->db, STMT_SESSION_TOUCH, p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	session_csrf_of(r->cfg, s->hash, s->csrf);
+	r->session = s;
+	return ERR_OK;
+}
+
+int
+session_origin_ok(const struct req *r)
+{
+	char want[300];
+
+	if (r->origin == NULL || r->http_host == NULL || r->http_host[0] == '\0')
+		return 0;
+	if (snprintf(want, sizeof(want), "https://%s", r->http_host) >= (int)sizeof(want))
+		return 0;
+	return strcasecmp(r->origin, want) == 0;
+}
+
+int
+session_csrf_ok(const struct req *r)
+{
+	if (r->session == NULL || r->csrf == NULL || strlen(r->csrf) != 64)
+		return 0;
+	return CRYPTO_memcmp(r->csrf, r->session->csrf, 64) == 0;
+}
+
+static void
+session_cookie(struct req *r, const char *value, int max_age)
+{
+	char v[160];
+
+	snprintf(v, sizeof(v), SESSION_COOKIE "=%s; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=%d",
+	    value, max_age);
+	req_header(r, "Set-Cookie", v);
+}
+
+enum err
+session_create(struct req *r, long long user_id, const char *username)
+{
+	unsigned char raw[32];
+	char tok[SESSION_TOKEN_LEN + 1], ua[256];
+	struct session *s = arena_alloc(r->arena, sizeof(*s));
+	struct db_param p[4];
+	struct db_result res;
+
+	if (s == NULL || RAND_bytes(raw, sizeof(raw)) != 1)
+		return ERR_INTERNAL;
+	session_b64url(raw, sizeof(raw), tok);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	session_sha256(tok, SESSION_TOKEN_LEN, s->hash);
+	snprintf(ua, sizeof(ua), "%s", r->user_agent ? r->user_agent : "");
+	p[0] = DB_BLOB(s->hash, 32);
+	p[1] = DB_INT(user_id);
+	p[2] = DB_STR(ua);
+	p[3] = DB_STR(r->remote_addr ? r->remote_addr : "");
+	if (db_run(r->db, STMT_SESSION_INSERT, p, 4, NULL, 0, NULL, NULL, &res) != DB_OK) {
+		OPENSSL_cleanse(tok, sizeof(tok));
+		return ERR_DB_UNAVAILABLE;
+	}
+	s->id = res.insert_id;
+	s->user_id = user_id;
+	snprintf(s->username, sizeof(s->username), "%s", username);
+	session_csrf_of(r->cfg, s->hash, s->csrf);
+	session_cookie(r, tok, r->cfg->session_max);
+	OPENSSL_cleanse(tok, sizeof(tok));
+	r->session = s;
+	/* Now and then, sweep sessions that ended without a logout. */
+	if ((s->id & 63) == 0) {
+		p[0] = DB_INT(r->cfg->session_idle);
+		p[1] = DB_INT(r->cfg->session_max);
+		(void)db_run(r->db, STMT_SESSION_PURGE, p, 2, NULL, 0, NULL, NULL, NULL);
+	}
+	return ERR_OK;
+}
+
+void
+session_clear_cookie(struct req *r)
+{
+	session_cookie(r, "", 0);
+}
+
+enum err
+session_end(struct req *r)
+{
+	struct db_param p[2] = {DB_INT(r->session->id), DB_INT(r->session->user_id)};
+
+	if (db_run(r->db, STMT_SESSION_DELETE, p, 2, NULL, 0, NULL, NULL, NULL) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	session_clear_cookie(r);
+	return ERR_OK;
+}

@@ -1,0 +1,59 @@
+/*
+ * session: logged-in sessions (design §3).
+ *
+ * A session is a 256-bit random token in a `__Host-sid` cookie (Secure,
+ * HttpOnly, SameSite=Strict, Path=/); the database keeps only its SHA-256,
+ * so a database leak holds no usable token. A session ends after
+ * CHATD_SESSION_IDLE seconds without a request or CHATD_SESSION_MAX seconds
+ * after login, whichever is first, and at logout (the row is deleted). Each
+ * session has a CSRF token, HMAC(pepper, token hash), required in the
+ * X-CSRF-Token header of every state-changing request together with a
+ * same-origin Origin header.
+ */
+#ifndef CHATD_SESSION_H
+#define CHATD_SESSION_H
+
+#include "err.h"
+#include "req.h"
+
+#define SESSION_COOKIE "__Host-sid"
+#define SESSION_TOKEN_LEN 43	/* base64url of 32 bytes, no padding */
+
+struct session {
+	long long id;
+	long long user_id;
+	char username[33];
+	unsigned char hash[32];
+	char csrf[65];
+};
+
+/* Loads the caller's live session into r->session and marks it seen:
+ * ERR_OK, ERR_UNAUTHENTICATED (401) or ERR_DB_UNAVAILABLE (503). */
+enum err session_load(struct req *);
+
+/* 1 when Origin is this site (https://Host), else 0. */
+int session_origin_ok(const struct req *);
+
+/* 1 when X-CSRF-Token equals the session's token (constant time). */
+int session_csrf_ok(const struct req *);
+
+/* Starts a session for user_id: a new token, its row, the cookie header;
+ * r->session is set (csrf included). ERR_OK or ERR_DB_UNAVAILABLE/INTERNAL. */
+enum err session_create(struct req *, long long user_id, const char *username);
+
+/* Ends the caller's session: deletes the row and clears the cookie. */
+enum err session_end(struct req *);
+
+/* Adds a Set-Cookie that removes the session cookie. */
+void session_clear_cookie(struct req *);
+
+/* base64url without padding of n bytes into out (4*ceil(n/3) + 1 bytes). */
+void session_b64url(const unsigned char *in, size_t n, char *out);
+
+/* SHA-256 of s[0..n). */
+void session_sha256(const void *s, size_t n, unsigned char out[32]);
+
+/* Lower-case hex of n bytes into out (2n + 1 bytes). */
+void session_hex(const unsigned char *in, size_t n, char *out);
+
+#endif

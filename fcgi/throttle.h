@@ -1,0 +1,37 @@
+/*
+ * throttle: consecutive login failures per user name, existing or not, so a
+ * lockout never tells whether a name exists. Failures that count: a wrong
+ * password after a right CAPTCHA, and a wrong second factor. From the 5th
+ * failure the name is locked for 1 minute, doubling with each further
+ * failure up to 1 hour; at the 100th it is hard-locked, which only a login
+ * with a recovery code lifts. A success clears the count.
+ */
+#ifndef CHATD_THROTTLE_H
+#define CHATD_THROTTLE_H
+
+#include "err.h"
+#include "req.h"
+
+#define THROTTLE_FREE 4		/* failures without a lockout */
+#define THROTTLE_HARD 100	/* failures that hard-lock */
+
+struct throttle {
+	long long failures;
+	long long retry_after;	/* seconds left of a lockout; 0 = none */
+	int hard;
+};
+
+/* Lockout seconds after `failures` consecutive failures (0 = none). */
+long long throttle_delay(long long failures);
+
+/* The name's state: ERR_OK or ERR_DB_UNAVAILABLE. `name` is lower-cased. */
+enum err throttle_get(struct req *, const char *name, struct throttle *);
+/* Counts one failure and sets the lockout; audits a lockout. */
+enum err throttle_fail(struct req *, const char *name, long long user_id);
+/* Clears the count after a success. */
+enum err throttle_reset(struct req *, const char *name);
+
+/* Answers 429 locked with Retry-After. */
+void throttle_answer(struct req *, long long retry_after);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * user: accounts as rows of `users`, and the steps every account handler
+ * shares: user-name rules, checking a new password against every rule
+ * (NIST SP 800-63B: length, breach corpus, blocklist, context), issuing a
+ * TOTP secret sealed at rest, verifying a TOTP code once per time step, and
+ * issuing or redeeming recovery codes.
+ */
+#ifndef CHATD_USER_H
+#define CHATD_USER_H
+
+#include "err.h"
+#include "req.h"
+#include "recovery.h"
+#include "totp.h"
+
+#define USER_PASSWORD_MAX 1024	/* bytes before normalization (128 code points fit) */
+#define USER_SEALED_MAX 128
+
+struct user {
+	long long id;
+	char username[33];
+	char password_hash[100];
+	unsigned char totp_sealed[USER_SEALED_MAX];
+	size_t totp_sealed_len;
+	long long totp_last_step;
+	long long active;
+};
+
+/* 1 when s is 3-32 of [A-Za-z0-9_]. */
+int user_name_valid(const char *s, size_t n);
+/* A copy of name lower-cased into out[33] (the throttle key). */
+void user_name_key(const char *name, char out[33]);
+
+/* Loads a user by name or id: ERR_OK, ERR_NOT_FOUND or ERR_DB_UNAVAILABLE. */
+enum err user_by_name(struct req *, const char *name, struct user *);
+enum err user_by_id(struct req *, long long id, struct user *);
+
+/*
+ * Normalizes and checks a new password for `username`. ERR_OK with the NFKC
+ * form in nfkc[USER_PASSWORD_MAX]; otherwise the rejection was answered
+ * (422 with the reason's own code) and ERR_ANSWERED is returned, or
+ * ERR_BREACH_CHECK_DOWN; the caller returns what this returns.
+ */
+enum err user_password_accept(struct req *, const char *username, const char *password, char *nfkc);
+
+/* Normalizes a password given at login (no rules); -1 when it cannot be. */
+int user_password_normalize(const char *password, char *nfkc);
+
+/* Checks password against the user's hash (upgrading a lower cost); 1, 0, -1. */
+int user_password_verify(struct req *, const struct user *, const char *nfkc);
+
+/* Hashes nfkc at the configured cost into out[100]. 0 or -1. */
+int user_password_hash(struct req *, const char *nfkc, char *out);
+
+/* A new TOTP secret: its sealed form (AAD bound to the user id) and base32. */
+int user_totp_new(struct req *, long long user_id, unsigned char *sealed, size_t *sealed_len,
+    char b32[40]);
+
+/*
+ * Checks a TOTP code against the sealed secret of user_id and marks its time
+ * step used: ERR_OK, ERR_CODE_WRONG, ERR_CODE_REUSED, ERR_DB_UNAVAILABLE.
+ * With activate set, the step also makes a pending account active.
+ */
+enum err user_totp_check(struct req *, long long user_id, const unsigned char *sealed,
+    size_t sealed_len, long long last_step, const char *code, int activate);
+
+/* Replaces the user's recovery codes with 10 new ones (returned as a JSON array). */
+enum err user_recovery_new(struct req *, long long user_id, json_t **codes);
+/* Redeems a recovery code: ERR_OK, ERR_CODE_WRONG, ERR_DB_UNAVAILABLE. */
+enum err user_recovery_use(struct req *, long long user_id, const char *code);
+/* Unused recovery codes left, or -1. */
+long long user_recovery_left(struct req *, long long user_id);
+
+/* The JSON answer of a login: {user: {id, username}, csrf_token}. */
+json_t *user_login_json(struct req *);
+
+#endif

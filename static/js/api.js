@@ -1,0 +1,92 @@
+// The JSON API as the pages use it. Every answer is parsed; an error answer
+// becomes an ApiError carrying the server's code and message, which pages
+// show with textContent only.
+
+export class ApiError extends Error {
+  constructor(status, code, message, retryAfter) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.retryAfter = retryAfter;
+  }
+}
+
+let csrfToken = null;
+
+export function setCsrf(token) {
+  csrfToken = token;
+}
+
+export async function api(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (csrfToken && method !== 'GET') headers['X-CSRF-Token'] = csrfToken;
+  let res;
+  try {
+    res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+    });
+  } catch {
+    throw new ApiError(0, 'network', 'The server cannot be reached; check your connection.');
+  }
+  if (res.status === 204) return null;
+  let data = null;
+  try {
+    data = await res.json();
+  } catch {
+    throw new ApiError(res.status, 'bad_answer', 'The server sent an answer this page does not understand.');
+  }
+  if (!res.ok) {
+    let message = data && data.message ? data.message : 'Something went wrong.';
+    const retry = Number(res.headers.get('Retry-After') || 0);
+    if (res.status === 429 && retry > 0) message += ` Try again in ${formatWait(retry)}.`;
+    throw new ApiError(res.status, data && data.error, message, retry);
+  }
+  return data;
+}
+
+function formatWait(seconds) {
+  if (seconds < 90) return `${seconds} seconds`;
+  return `${Math.ceil(seconds / 60)} minutes`;
+}
+
+// Shows text (or hides the element when text is empty).
+export function say(el, text) {
+  el.textContent = text || '';
+  el.hidden = !text;
+}
+
+// A CAPTCHA widget: loads a new image into img; returns a function giving the current id.
+export function captcha(img, button) {
+  let id = null;
+  async function load() {
+    try {
+      const c = await api('POST', '/api/captcha', undefined);
+      id = c.id;
+      img.src = c.image;
+    } catch (e) {
+      img.alt = e.message;
+    }
+  }
+  button.addEventListener('click', load);
+  load();
+  return { id: () => id, reload: load };
+}
+
+export async function showHealth(el) {
+  try {
+    const body = await api('GET', '/api/health');
+    el.textContent = body.status === 'ok' ? 'ok' : 'unavailable';
+    el.className = body.status === 'ok' ? 'ok' : 'down';
+  } catch {
+    el.textContent = 'unavailable';
+    el.className = 'down';
+  }
+}
+
+export function $(id) {
+  return document.getElementById(id);
+}
