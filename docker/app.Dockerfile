@@ -8,7 +8,7 @@ RUN sh /tmp/deps/deps.sh build && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
 COPY fcgi/ fcgi/
-RUN make build/chatd
+RUN make build/chatd build/blocklist.txt
 
 # Runtime stage: roles app + tools, and runtime, the shared libraries chatd
 # links (libfcgi0ldbl, libjansson4, libcurl4, libmariadb3, libssl3, ...).
@@ -16,17 +16,21 @@ FROM debian:12-slim
 COPY docker/deps.sh docker/packages.txt /tmp/deps/
 RUN sh /tmp/deps/deps.sh app tools runtime && rm -rf /var/lib/apt/lists/* /tmp/deps
 COPY --from=build /src/build/chatd /usr/local/bin/chatd
+COPY --from=build /src/build/blocklist.txt /srv/chat/blocklist.txt
 COPY templates/ /srv/chat/templates/
 # A library missing from the runtime role fails the build here, by name,
 # rather than the container at start.
 RUN if ldd /usr/local/bin/chatd | grep 'not found'; then \
 		echo "chatd needs the libraries above: add their packages under '# role: runtime' in docker/packages.txt" >&2; \
 		exit 1; \
-	fi && mkdir -p /var/lib/chat/secrets
+	fi && mkdir -p /var/lib/chat/secrets /var/lib/chat/app-secrets \
+	&& chown www-data:www-data /var/lib/chat/app-secrets && chmod 0700 /var/lib/chat/app-secrets
 # The settings that belong to the image; the addresses of db and web are in
 # docker-compose.yml. CHATD_WORKERS stays 0: one worker per CPU.
 ENV CHATD_LISTEN=:9000 \
-	CHATD_TEMPLATE_DIR=/srv/chat/templates
+	CHATD_TEMPLATE_DIR=/srv/chat/templates \
+	CHATD_BLOCKLIST=/srv/chat/blocklist.txt \
+	CHATD_SECRETS_DIR=/var/lib/chat/app-secrets
 # Never root: chatd binds a port above 1024 and needs no privilege at all.
 USER www-data
 EXPOSE 9000
