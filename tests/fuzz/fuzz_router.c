@@ -73,11 +73,11 @@ static const struct field b_fields[] = {
 };
 
 static const struct route table[] = {
-	{"GET", "/api/rooms/{id}/messages", q_fields, NULL, 0, NULL, h_ok},
-	{"POST", "/api/rooms/{id}/messages", NULL, b_fields, 0, NULL, h_ok},
-	{"DELETE", "/api/rooms/{id}/messages/{mid}", NULL, NULL, 0, NULL, h_ok},
-	{"GET", "/api/health", NULL, NULL, 0, NULL, h_fail},
-	{"POST", "/api/small", NULL, b_fields, 16, NULL, h_ok},
+	{"GET", "/api/rooms/{id}/messages", q_fields, NULL, 0, NULL, h_ok, 0},
+	{"POST", "/api/rooms/{id}/messages", NULL, b_fields, 0, NULL, h_ok, 0},
+	{"DELETE", "/api/rooms/{id}/messages/{mid}", NULL, NULL, 0, NULL, h_ok, 0},
+	{"GET", "/api/health", NULL, NULL, 0, NULL, h_fail, 0},
+	{"POST", "/api/small", NULL, b_fields, 16, NULL, h_ok, 0},
 };
 
 /* The next '\n'-terminated field of [*p, end), NUL-terminated in place. */

@@ -23,14 +23,14 @@ mkdir -p "$out"
 CC=${FUZZ_CC:-clang}
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -Ifcgi
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-	$(pkg-config --cflags jansson 2>/dev/null)"
+	$(pkg-config --cflags jansson 2>/dev/null) $(mariadb_config --cflags)"
 
 # Each harness and the fcgi/ sources it needs.
 declare -A deps=(
 	[query]="fcgi/query.c fcgi/utf8.c fcgi/arena.c"
 	[cookie]="fcgi/cookie.c fcgi/arena.c"
 	[fields]="fcgi/fields.c fcgi/utf8.c"
-	[router]="fcgi/router.c fcgi/query.c fcgi/utf8.c fcgi/arena.c fcgi/buf.c fcgi/resp.c fcgi/log.c fcgi/fields.c fcgi/err.c"
+	[router]="fcgi/router.c fcgi/query.c fcgi/utf8.c fcgi/arena.c fcgi/buf.c fcgi/resp.c fcgi/log.c fcgi/fields.c fcgi/err.c fcgi/session.c fcgi/cookie.c fcgi/db.c"
 	[tmpl]="fcgi/tmpl.c fcgi/buf.c fcgi/utf8.c"
 )
 harnesses="query cookie fields router tmpl"
@@ -42,7 +42,7 @@ declare -A status
 # Build all in parallel; a harness that does not build is a failed test.
 for h in $harnesses; do
 	# shellcheck disable=SC2086
-	$CC $CFLAGS -o "$out/fuzz_$h" "$src/fuzz_$h.c" ${deps[$h]} -ljansson \
+	$CC $CFLAGS -o "$out/fuzz_$h" "$src/fuzz_$h.c" ${deps[$h]} -ljansson -lcrypto $(mariadb_config --libs) \
 	    >"$out/build_$h.log" 2>&1 &
 	pids[$!]=$h
 done
