@@ -8,7 +8,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 secs=${BENCH_SECONDS:-10} conns=${BENCH_CONNECTIONS:-64} threads=${BENCH_THREADS:-2}
 export CHAT_HTTPS_PORT=${CHAT_HTTPS_PORT:-28443} CHAT_HTTP_PORT=${CHAT_HTTP_PORT:-28080}
-export CHAT_API_RATE=100000r/s CHAT_API_BURST=100000 CHAT_POOLS=a
+export CHAT_API_RATE=100000r/s CHAT_API_BURST=100000 CHAT_POOLS=a CHATD_BCRYPT_COST=${CHATD_BCRYPT_COST:-12}
 
 tests/stack.sh stop bench >/dev/null 2>&1 || true
 tests/stack.sh start bench
@@ -25,3 +25,9 @@ for path in /api/health / /static/css/app.css; do
 	errs=$(awk '/Non-2xx|Socket errors/' <<<"$out")
 	printf '%-34s %12s %10s %10s %10s %s\n' "GET $path" "$rps" "$(p 50%)" "$(p 90%)" "$(p 99%)" "$errs"
 done
+
+echo
+set -a
+eval "$(tests/stack.sh env bench)"
+set +a
+/usr/bin/python3 tests/bench/login.py
