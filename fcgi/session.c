@@ -14,6 +14,7 @@
 #include "db.h"
 #include "log.h"
 #include "session.h"
+#include "utf8.h"
 
 void
 session_b64url(const unsigned char *in, size_t n, char *out)
@@ -137,6 +138,28 @@ session_cookie(struct req *r, const char *value, int max_age)
 	req_header(r, "Set-Cookie", v);
 }
 
+/* A header value as storable text: invalid UTF-8 and controls become '?', cut whole. */
+static void
+session_text(const char *in, char *out, size_t outlen)
+{
+	size_t i = 0, j = 0, n = in ? strlen(in) : 0;
+
+	while (i < n && j + 5 < outlen) {
+		unsigned char c = (unsigned char)in[i];
+		size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+
+		if (i + len <= n && utf8_valid(in + i, len) && c >= 0x20 && c != 0x7F) {
+			memcpy(out + j, in + i, len);
+			j += len;
+			i += len;
+		} else {
+			out[j++] = '?';
+			i++;
+		}
+	}
+	out[j] = '\0';
+}
+
 enum err
 session_create(struct req *r, long long user_id, const char *username)
 {
@@ -151,7 +174,7 @@ session_create(struct req *r, long long user_id, const char *username)
 	session_b64url(raw, sizeof(raw), tok);
 	OPENSSL_cleanse(raw, sizeof(raw));
 	session_sha256(tok, SESSION_TOKEN_LEN, s->hash);
-	snprintf(ua, sizeof(ua), "%s", r->user_agent ? r->user_agent : "");
+	session_text(r->user_agent, ua, sizeof(ua));
 	p[0] = DB_BLOB(s->hash, 32);
 	p[1] = DB_INT(user_id);
 	p[2] = DB_STR(ua);

@@ -30,11 +30,21 @@ user_name_valid(const char *s, size_t n)
 void
 user_name_key(const char *name, char out[33])
 {
+	unsigned char h[32];
 	size_t i;
 
-	for (i = 0; i < 32 && name[i] != '\0'; i++)
-		out[i] = (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] + 32) : name[i];
-	out[i] = '\0';
+	if (user_name_valid(name, strlen(name))) {
+		for (i = 0; name[i] != '\0'; i++)
+			out[i] = (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] + 32) : name[i];
+		out[i] = '\0';
+		return;
+	}
+	/* Not a possible user name: a key of its own that no real name can be
+	 * ('#' is not allowed in names), of fixed length and plain ASCII. */
+	session_sha256(name, strlen(name), h);
+	out[0] = '#';
+	session_hex(h, 15, out + 1);
+	out[31] = '\0';
 }
 
 static enum err

@@ -28,7 +28,8 @@ struct user {
 
 /* 1 when s is 3-32 of [A-Za-z0-9_]. */
 int user_name_valid(const char *s, size_t n);
-/* A copy of name lower-cased into out[33] (the throttle key). */
+/* The throttle key of a login name into out[33]: a valid name lower-cased,
+ * anything else '#' and a hash, so any input maps to a short ASCII key. */
 void user_name_key(const char *name, char out[33]);
 
 /* Loads a user by name or id: ERR_OK, ERR_NOT_FOUND or ERR_DB_UNAVAILABLE. */
