@@ -102,7 +102,7 @@ account_password(struct req *r)
 	    (e = recheck_password(r, &u, fields_str(r->in, "current_password"))) != ERR_OK)
 		return e;
 	e = user_totp_check(r, u.id, u.totp_sealed, u.totp_sealed_len, u.totp_last_step,
-	    fields_str(r->in, "code"), 0);
+	    fields_str(r->in, "code"), USER_TOTP_USE, NULL);
 	if (e != ERR_OK) {
 		if (e == ERR_CODE_WRONG || e == ERR_CODE_REUSED)
 			audit_log(r, u.id, "mfa_failure", "password change");
@@ -164,7 +164,7 @@ account_totp_confirm(struct req *r)
 	unsigned char sealed[USER_SEALED_MAX], hash[32];
 	char purpose[16], username[33];
 	size_t sealed_len = 0;
-	long long uid = 0;
+	long long uid = 0, step = 0;
 	struct db_param p[3];
 	enum err e;
 
@@ -174,16 +174,15 @@ account_totp_confirm(struct req *r)
 		e = ERR_ENROLMENT_INVALID;
 	if (e != ERR_OK)
 		return e;
-	/* The new secret has no used step yet: any current code of it counts once. */
-	e = user_totp_check(r, uid, sealed, sealed_len, 0, fields_str(r->in, "code"), 0);
-	if (e == ERR_CODE_REUSED)
-		e = ERR_CODE_WRONG;	/* a step of the old secret; the new one is not bound yet */
+	/* The new secret has no used step yet; its step is stored with it. */
+	e = user_totp_check(r, uid, sealed, sealed_len, 0, fields_str(r->in, "code"), USER_TOTP_PEEK,
+	    &step);
 	if (e != ERR_OK) {
 		audit_log(r, uid, "mfa_failure", "authenticator change");
 		return e;
 	}
 	p[0] = DB_BLOB(sealed, sealed_len);
-	p[1] = DB_INT(0);
+	p[1] = DB_INT(step);
 	p[2] = DB_INT(uid);
 	if (db_run(r->db, STMT_USER_SET_TOTP, p, 3, NULL, 0, NULL, NULL, NULL) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
@@ -207,7 +206,7 @@ account_recovery_codes(struct req *r)
 	if ((e = me_user(r, &u)) != ERR_OK)
 		return e;
 	e = user_totp_check(r, u.id, u.totp_sealed, u.totp_sealed_len, u.totp_last_step,
-	    fields_str(r->in, "code"), 0);
+	    fields_str(r->in, "code"), USER_TOTP_USE, NULL);
 	if (e != ERR_OK) {
 		if (e == ERR_CODE_WRONG || e == ERR_CODE_REUSED)
 			audit_log(r, u.id, "mfa_failure", "recovery codes");

@@ -32,7 +32,9 @@ static const char *const sql[STMT__MAX] = {
 	/* Replay protection in one statement: only a later time step is taken. */
 	[STMT_USER_SET_STEP] = "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?",
 	[STMT_USER_SET_PASSWORD] = "UPDATE users SET password_hash = ? WHERE id = ?",
-	[STMT_USER_SET_TOTP] = "UPDATE users SET totp_sealed = ?, totp_last_step = ? WHERE id = ?",
+	/* A new secret keeps the used steps: a code used to bind it is not taken again. */
+	[STMT_USER_SET_TOTP] = "UPDATE users SET totp_sealed = ?, totp_last_step = GREATEST(totp_last_step, ?) "
+	    "WHERE id = ?",
 
 	[STMT_ENROL_INSERT] = "INSERT INTO enrolments (token_hash, user_id, purpose, totp_sealed, expires_at) "
 	    "VALUES (?, ?, ?, ?, NOW(6) + INTERVAL ? SECOND)",

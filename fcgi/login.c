@@ -181,7 +181,8 @@ login_mfa(struct req *r)
 	if (recovery)
 		e = user_recovery_use(r, u.id, code);
 	else
-		e = user_totp_check(r, u.id, u.totp_sealed, u.totp_sealed_len, u.totp_last_step, code, 0);
+		e = user_totp_check(r, u.id, u.totp_sealed, u.totp_sealed_len, u.totp_last_step, code,
+		    USER_TOTP_USE, NULL);
 	if (e == ERR_CODE_WRONG || e == ERR_CODE_REUSED)
 		return mfa_failed(r, &t, th.hard, e);
 	if (e != ERR_OK)

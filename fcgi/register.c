@@ -200,7 +200,8 @@ register_confirm(struct req *r)
 		e = ERR_ENROLMENT_INVALID;
 	if (e != ERR_OK)
 		return e;
-	e = user_totp_check(r, uid, sealed, sealed_len, 0, fields_str(r->in, "code"), 1);
+	e = user_totp_check(r, uid, sealed, sealed_len, 0, fields_str(r->in, "code"), USER_TOTP_ACTIVATE,
+	    NULL);
 	if (e != ERR_OK) {
 		audit_log(r, uid, "mfa_failure", "enrolment");
 		return e;

@@ -171,7 +171,7 @@ user_totp_new(struct req *r, long long user_id, unsigned char *sealed, size_t *s
 
 enum err
 user_totp_check(struct req *r, long long user_id, const unsigned char *sealed, size_t sealed_len,
-    long long last_step, const char *code, int activate)
+    long long last_step, const char *code, enum user_totp_mode mode, long long *step_out)
 {
 	unsigned char secret[64];
 	long long step = 0;
@@ -192,11 +192,16 @@ user_totp_check(struct req *r, long long user_id, const unsigned char *sealed, s
 		return ERR_CODE_REUSED;
 	if (v != 0)
 		return ERR_CODE_WRONG;
+	if (step_out != NULL)
+		*step_out = step;
+	if (mode == USER_TOTP_PEEK)
+		return ERR_OK;
 	/* Take the step in one statement, so two requests cannot both use it. */
 	p[0] = DB_INT(step);
 	p[1] = DB_INT(user_id);
 	p[2] = DB_INT(step);
-	if (db_run(r->db, activate ? STMT_USER_ACTIVATE : STMT_USER_SET_STEP, p, activate ? 2 : 3,
+	if (db_run(r->db, mode == USER_TOTP_ACTIVATE ? STMT_USER_ACTIVATE : STMT_USER_SET_STEP, p,
+	    mode == USER_TOTP_ACTIVATE ? 2 : 3,
 	    NULL, 0, NULL, NULL, &res) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	return res.affected == 1 ? ERR_OK : ERR_CODE_REUSED;

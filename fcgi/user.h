@@ -58,12 +58,15 @@ int user_totp_new(struct req *, long long user_id, unsigned char *sealed, size_t
     char b32[40]);
 
 /*
- * Checks a TOTP code against the sealed secret of user_id and marks its time
- * step used: ERR_OK, ERR_CODE_WRONG, ERR_CODE_REUSED, ERR_DB_UNAVAILABLE.
- * With activate set, the step also makes a pending account active.
+ * Checks a TOTP code against the sealed secret of user_id: ERR_OK,
+ * ERR_CODE_WRONG, ERR_CODE_REUSED, ERR_DB_UNAVAILABLE. USER_TOTP_USE marks
+ * its time step used; USER_TOTP_ACTIVATE also makes a pending account
+ * active; USER_TOTP_PEEK writes nothing (the caller stores *step).
  */
+enum user_totp_mode { USER_TOTP_USE, USER_TOTP_ACTIVATE, USER_TOTP_PEEK };
 enum err user_totp_check(struct req *, long long user_id, const unsigned char *sealed,
-    size_t sealed_len, long long last_step, const char *code, int activate);
+    size_t sealed_len, long long last_step, const char *code, enum user_totp_mode mode,
+    long long *step);
 
 /* Replaces the user's recovery codes with 10 new ones (returned as a JSON array). */
 enum err user_recovery_new(struct req *, long long user_id, json_t **codes);

@@ -32,7 +32,10 @@ export async function api(method, path, body) {
   } catch {
     throw new ApiError(0, 'network', 'The server cannot be reached; check your connection.');
   }
-  if (res.status === 204) return null;
+  if (res.status === 204) {
+    await res.arrayBuffer().catch(() => {});
+    return null;
+  }
   let data = null;
   try {
     data = await res.json();

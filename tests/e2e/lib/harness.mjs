@@ -14,7 +14,7 @@ const TEST_TIMEOUT_MS = 30_000;
 const ACTION_TIMEOUT_MS = 10_000; // default for each playwright call in a test
 const SCREENSHOT_TIMEOUT_MS = 5_000;
 
-const tests = [];
+const registered = [];
 
 /**
  * Registers fn to run as the test called name. fn receives
@@ -23,17 +23,19 @@ const tests = [];
 export function test(name, fn) {
   if (typeof name !== 'string' || name === '') throw new TypeError('test name must be a non-empty string');
   if (typeof fn !== 'function') throw new TypeError(`test "${name}": fn must be a function`);
-  if (tests.some((t) => t.name === name)) throw new Error(`duplicate test name: ${name}`);
-  tests.push({ name, fn });
+  if (registered.some((t) => t.name === name)) throw new Error(`duplicate test name: ${name}`);
+  registered.push({ name, fn });
 }
 
 /**
  * Runs every registered test in registration order and prints the results.
  * launch() returns a playwright Browser; contextOptions go to newContext();
+ * only (a RegExp) keeps the tests whose name it matches;
  * when artifactsDir is set, a failing test's pages are saved there as PNG.
  * Returns the number of failed tests (a launch failure fails every test).
  */
-export async function run({ launch, contextOptions = {}, artifactsDir = null }) {
+export async function run({ launch, contextOptions = {}, artifactsDir = null, only = null }) {
+  const tests = only === null ? registered : registered.filter((t) => only.test(t.name));
   let passed = 0;
   let failed = 0;
   const report = (name, error) => {
@@ -47,7 +49,7 @@ export async function run({ launch, contextOptions = {}, artifactsDir = null }) 
   };
 
   if (tests.length === 0) {
-    report('find tests', new Error('no tests registered'));
+    report('find tests', new Error(only === null ? 'no tests registered' : `no registered test matches ${only}`));
   } else {
     let browser = null;
     try {

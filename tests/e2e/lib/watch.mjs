@@ -36,8 +36,13 @@ export async function watch(context) {
   context.on('weberror', (webError) => {
     seen.push(`uncaught exception: ${webError.error().message}`);
   });
+  // A request can fail after its answer came (a page that moves on right after
+  // a 204 cuts off the empty body); such lines end in "(after its answer)".
+  const answered = new WeakSet();
+  context.on('response', (response) => answered.add(response.request()));
   context.on('requestfailed', (request) => {
-    seen.push(`request failed: ${request.method()} ${request.url()}: ${request.failure()?.errorText}`);
+    const after = answered.has(request) ? ' (after its answer)' : '';
+    seen.push(`request failed: ${request.method()} ${request.url()}: ${request.failure()?.errorText}${after}`);
   });
 
   const cspViolations = (page) => page.evaluate(() => window.__cspViolations ?? []);
