@@ -19,17 +19,18 @@
 #include "db.h"
 #include "handlers.h"
 #include "session.h"
+#include "throttle.h"
 #include "user.h"
 
 const struct field password_change_fields[] = {
-	{"current_password", FIELD_STRING, FIELD_REQUIRED, 1, USER_PASSWORD_MAX - 1, NULL, NULL},
+	{"current_password", FIELD_STRING, FIELD_REQUIRED, 1, USER_PASSWORD_FIELD_MAX, NULL, NULL},
 	{"code", FIELD_STRING, FIELD_REQUIRED, 1, 64, NULL, NULL},
-	{"new_password", FIELD_STRING, FIELD_REQUIRED, 1, USER_PASSWORD_MAX - 1, NULL, NULL},
+	{"new_password", FIELD_STRING, FIELD_REQUIRED, 1, USER_PASSWORD_FIELD_MAX, NULL, NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
 const struct field totp_new_fields[] = {
-	{"password", FIELD_STRING, FIELD_REQUIRED, 1, USER_PASSWORD_MAX - 1, NULL, NULL},
+	{"password", FIELD_STRING, FIELD_REQUIRED, 1, USER_PASSWORD_FIELD_MAX, NULL, NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -53,6 +54,37 @@ end_other_sessions(struct req *r)
 		audit_log(r, r->session->user_id, "session_ended", detail);
 	}
 	return ERR_OK;
+}
+
+/*
+ * Re-authentication here counts like login: a locked name answers 429, a
+ * wrong password or code counts a failure, a success clears the count. So a
+ * stolen session cannot guess codes or passwords without limit.
+ */
+static enum err
+guard_open(struct req *r, const struct user *u, char key[33])
+{
+	struct throttle t;
+
+	user_name_key(u->username, key);
+	if (throttle_get(r, key, 0, &t) != ERR_OK)
+		return ERR_DB_UNAVAILABLE;
+	if (t.retry_after > 0 || t.hard) {
+		throttle_answer(r, t.retry_after > 0 ? t.retry_after : 3600);
+		return ERR_ANSWERED;
+	}
+	return ERR_OK;
+}
+
+static enum err
+guard_close(struct req *r, const struct user *u, const char *key, enum err e)
+{
+	if (e == ERR_INVALID_CREDENTIALS || e == ERR_CODE_WRONG || e == ERR_CODE_REUSED) {
+		if (throttle_fail(r, key, u->id) != ERR_OK)
+			return ERR_DB_UNAVAILABLE;
+	} else if (e == ERR_OK && throttle_reset(r, key) != ERR_OK)
+		return ERR_DB_UNAVAILABLE;
+	return e;
 }
 
 /* The caller's password again: ERR_OK or ERR_INVALID_CREDENTIALS. */
@@ -93,23 +125,30 @@ account_me(struct req *r)
 enum err
 account_password(struct req *r)
 {
-	char nfkc[USER_PASSWORD_MAX], hash[100];
+	char nfkc[USER_PASSWORD_MAX], hash[100], key[33];
 	struct db_param p[2];
 	struct user u;
 	enum err e;
 
-	if ((e = me_user(r, &u)) != ERR_OK ||
-	    (e = recheck_password(r, &u, fields_str(r->in, "current_password"))) != ERR_OK)
+	if ((e = me_user(r, &u)) != ERR_OK || (e = guard_open(r, &u, key)) != ERR_OK)
+		return e;
+	if ((e = recheck_password(r, &u, fields_str(r->in, "current_password"))) != ERR_OK)
+		return guard_close(r, &u, key, e);
+	/* The new password first: a refused one must not use up the code. */
+	if ((e = user_password_accept(r, u.username, fields_str(r->in, "new_password"), nfkc)) != ERR_OK)
 		return e;
 	e = user_totp_check(r, u.id, u.totp_sealed, u.totp_sealed_len, u.totp_last_step,
 	    fields_str(r->in, "code"), USER_TOTP_USE, NULL);
 	if (e != ERR_OK) {
+		OPENSSL_cleanse(nfkc, sizeof(nfkc));
 		if (e == ERR_CODE_WRONG || e == ERR_CODE_REUSED)
 			audit_log(r, u.id, "mfa_failure", "password change");
+		return guard_close(r, &u, key, e);
+	}
+	if ((e = guard_close(r, &u, key, ERR_OK)) != ERR_OK) {
+		OPENSSL_cleanse(nfkc, sizeof(nfkc));
 		return e;
 	}
-	if ((e = user_password_accept(r, u.username, fields_str(r->in, "new_password"), nfkc)) != ERR_OK)
-		return e;
 	if (user_password_hash(r, nfkc, hash) < 0) {
 		OPENSSL_cleanse(nfkc, sizeof(nfkc));
 		return ERR_INTERNAL;
@@ -130,15 +169,17 @@ enum err
 account_totp_new(struct req *r)
 {
 	unsigned char sealed[USER_SEALED_MAX];
-	char b32[40], token[SESSION_TOKEN_LEN + 1];
+	char b32[40], token[SESSION_TOKEN_LEN + 1], key[33];
 	size_t sealed_len;
 	struct db_param p;
 	struct user u;
 	json_t *j;
 	enum err e;
 
-	if ((e = me_user(r, &u)) != ERR_OK ||
-	    (e = recheck_password(r, &u, fields_str(r->in, "password"))) != ERR_OK)
+	if ((e = me_user(r, &u)) != ERR_OK || (e = guard_open(r, &u, key)) != ERR_OK)
+		return e;
+	e = recheck_password(r, &u, fields_str(r->in, "password"));
+	if ((e = guard_close(r, &u, key, e)) != ERR_OK)
 		return e;
 	/* One pending authenticator at a time. */
 	p = DB_INT(u.id);
@@ -200,18 +241,18 @@ enum err
 account_recovery_codes(struct req *r)
 {
 	struct user u;
+	char key[33];
 	json_t *codes;
 	enum err e;
 
-	if ((e = me_user(r, &u)) != ERR_OK)
+	if ((e = me_user(r, &u)) != ERR_OK || (e = guard_open(r, &u, key)) != ERR_OK)
 		return e;
 	e = user_totp_check(r, u.id, u.totp_sealed, u.totp_sealed_len, u.totp_last_step,
 	    fields_str(r->in, "code"), USER_TOTP_USE, NULL);
-	if (e != ERR_OK) {
-		if (e == ERR_CODE_WRONG || e == ERR_CODE_REUSED)
-			audit_log(r, u.id, "mfa_failure", "recovery codes");
+	if (e == ERR_CODE_WRONG || e == ERR_CODE_REUSED)
+		audit_log(r, u.id, "mfa_failure", "recovery codes");
+	if ((e = guard_close(r, &u, key, e)) != ERR_OK)
 		return e;
-	}
 	if ((e = user_recovery_new(r, u.id, &codes)) != ERR_OK)
 		return e;
 	audit_log(r, u.id, "recovery_regenerated", NULL);

@@ -52,6 +52,11 @@ static const char *const sql[STMT__MAX] = {
 	[STMT_THROTTLE_GET] = "SELECT failures, hard_locked, COALESCE(CEIL(GREATEST(0, "
 	    "TIMESTAMPDIFF(MICROSECOND, NOW(6), locked_until)) / 1000000), 0) "
 	    "FROM login_throttle WHERE username = ?",
+	[STMT_THROTTLE_ENSURE] = "INSERT IGNORE INTO login_throttle (username) VALUES (?)",
+	/* Held for the whole check, so parallel guesses at one name queue up. */
+	[STMT_THROTTLE_LOCK] = "SELECT failures, hard_locked, COALESCE(CEIL(GREATEST(0, "
+	    "TIMESTAMPDIFF(MICROSECOND, NOW(6), locked_until)) / 1000000), 0) "
+	    "FROM login_throttle WHERE username = ? FOR UPDATE",
 	[STMT_THROTTLE_FAIL] = "INSERT INTO login_throttle (username, failures) VALUES (?, 1) "
 	    "ON DUPLICATE KEY UPDATE failures = failures + 1 RETURNING failures",
 	[STMT_THROTTLE_SET_LOCK] = "UPDATE login_throttle SET locked_until = NOW(6) + INTERVAL ? SECOND, "
@@ -60,8 +65,8 @@ static const char *const sql[STMT__MAX] = {
 
 	[STMT_TICKET_INSERT] = "INSERT INTO mfa_tickets (ticket_hash, username, user_id, password_ok, "
 	    "recovery_only, expires_at) VALUES (?, ?, ?, ?, ?, NOW(6) + INTERVAL ? SECOND)",
-	[STMT_TICKET_GET] = "SELECT username, COALESCE(user_id, 0), password_ok, recovery_only, attempts "
-	    "FROM mfa_tickets WHERE ticket_hash = ? AND expires_at > NOW(6)",
+	[STMT_TICKET_LOCK] = "SELECT username, COALESCE(user_id, 0), password_ok, recovery_only, attempts "
+	    "FROM mfa_tickets WHERE ticket_hash = ? AND expires_at > NOW(6) FOR UPDATE",
 	[STMT_TICKET_ATTEMPT] = "UPDATE mfa_tickets SET attempts = attempts + 1 WHERE ticket_hash = ?",
 	[STMT_TICKET_DELETE] = "DELETE FROM mfa_tickets WHERE ticket_hash = ?",
 
@@ -134,7 +139,8 @@ db_connect(struct db *db)
 	    mysql_optionsv(db->m, MYSQL_OPT_READ_TIMEOUT, &timeout) != 0 ||
 	    mysql_optionsv(db->m, MYSQL_OPT_WRITE_TIMEOUT, &timeout) != 0 ||
 	    mysql_optionsv(db->m, MYSQL_SET_CHARSET_NAME, "utf8mb4") != 0 ||
-	    mysql_optionsv(db->m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'") != 0) {
+	    mysql_optionsv(db->m, MYSQL_INIT_COMMAND,
+	    "SET time_zone = '+00:00', innodb_lock_wait_timeout = 5") != 0) {
 		log_msg(LOG_ERROR, "db: cannot set connection options");
 		goto fail;
 	}
@@ -180,6 +186,7 @@ db_fail(struct db *db, MYSQL_STMT *st, enum db_stmt s, struct db_result *res)
 		log_msg(LOG_WARN, "db: connection lost during statement %d: %s (%u)", (int)s,
 		    mysql_stmt_error(st), e);
 		db_disconnect(db);
+		db->in_tx = 0;
 		return DB_UNAVAILABLE;
 	}
 	/* A duplicate key is an answer ("name taken"), not a fault. */
@@ -294,12 +301,53 @@ db_run(struct db *db, enum db_stmt s, const struct db_param *params, size_t np,
 		res = &scratch;
 	memset(res, 0, sizeof(*res));
 	rc = db_run_once(db, s, params, np, cols, nc, fn, ctx, res);
-	/* A connection that died since the last request: one fresh try. */
-	if (rc == DB_UNAVAILABLE && db->m == NULL) {
+	/* A connection that died since the last request: one fresh try
+	 * (never inside a transaction, which died with it). */
+	if (rc == DB_UNAVAILABLE && db->m == NULL && !db->in_tx) {
 		memset(res, 0, sizeof(*res));
 		rc = db_run_once(db, s, params, np, cols, nc, fn, ctx, res);
 	}
 	return rc;
+}
+
+static enum db_rc
+db_query(struct db *db, const char *q)
+{
+	if (mysql_real_query(db->m, q, strlen(q)) == 0)
+		return DB_OK;
+	log_msg(LOG_WARN, "db: %s: %s (%u)", q, mysql_error(db->m), mysql_errno(db->m));
+	if (db_lost(mysql_errno(db->m)))
+		db_disconnect(db);
+	return DB_UNAVAILABLE;
+}
+
+enum db_rc
+db_begin(struct db *db)
+{
+	if (db->m == NULL && db_connect(db) < 0)
+		return DB_UNAVAILABLE;
+	if (db_query(db, "START TRANSACTION") != DB_OK &&
+	    (db->m != NULL || db_connect(db) < 0 || db_query(db, "START TRANSACTION") != DB_OK))
+		return DB_UNAVAILABLE;
+	db->in_tx = 1;
+	return DB_OK;
+}
+
+enum db_rc
+db_commit(struct db *db)
+{
+	enum db_rc rc = db->in_tx && db->m != NULL ? db_query(db, "COMMIT") : DB_UNAVAILABLE;
+
+	db->in_tx = 0;
+	return rc;
+}
+
+void
+db_rollback(struct db *db)
+{
+	if (db->in_tx && db->m != NULL)
+		(void)db_query(db, "ROLLBACK");
+	db->in_tx = 0;
 }
 
 enum db_rc

@@ -39,11 +39,13 @@ enum db_stmt {
 	STMT_RECOVERY_USE,
 	STMT_RECOVERY_REMAINING,
 	STMT_THROTTLE_GET,
+	STMT_THROTTLE_ENSURE,
+	STMT_THROTTLE_LOCK,
 	STMT_THROTTLE_FAIL,
 	STMT_THROTTLE_SET_LOCK,
 	STMT_THROTTLE_RESET,
 	STMT_TICKET_INSERT,
-	STMT_TICKET_GET,
+	STMT_TICKET_LOCK,
 	STMT_TICKET_ATTEMPT,
 	STMT_TICKET_DELETE,
 	STMT_SESSION_INSERT,
@@ -61,6 +63,7 @@ struct db {
 	const struct config *cfg;
 	MYSQL *m;
 	MYSQL_STMT *stmts[STMT__MAX];
+	int in_tx;		/* inside db_begin(): no silent retry on a new connection */
 };
 
 enum db_rc {
@@ -118,6 +121,14 @@ void db_close(struct db *);
  */
 enum db_rc db_run(struct db *, enum db_stmt s, const struct db_param *params, size_t nparams,
     struct db_col *cols, size_t ncols, db_row_fn fn, void *ctx, struct db_result *res);
+
+/*
+ * Transactions, for checks that must not be outrun by parallel requests
+ * (rows read FOR UPDATE stay locked until db_commit or db_rollback).
+ */
+enum db_rc db_begin(struct db *);
+enum db_rc db_commit(struct db *);
+void db_rollback(struct db *);
 
 /* Round trip `SELECT 1`: DB_OK or DB_UNAVAILABLE. */
 enum db_rc db_ping(struct db *);

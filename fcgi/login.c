@@ -36,7 +36,7 @@ method_ok(const char *s, size_t n)
 
 const struct field login_fields[] = {
 	{"username", FIELD_STRING, FIELD_REQUIRED, 1, 64, NULL, NULL},
-	{"password", FIELD_STRING, FIELD_REQUIRED, 1, USER_PASSWORD_MAX - 1, NULL, NULL},
+	{"password", FIELD_STRING, FIELD_REQUIRED, 1, USER_PASSWORD_FIELD_MAX, NULL, NULL},
 	{"captcha_id", FIELD_STRING, FIELD_REQUIRED, 32, 32, NULL, challenge_id_valid},
 	{"captcha", FIELD_STRING, FIELD_REQUIRED, 1, 16, NULL, NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
@@ -49,11 +49,63 @@ const struct field mfa_fields[] = {
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
+/* Ends the transaction of a login step: kept for answers that record
+ * something (a failure counted, a ticket or session made), undone otherwise. */
+static enum err
+login_finish(struct req *r, enum err e)
+{
+	if (e == ERR_OK || e == ERR_ANSWERED || e == ERR_INVALID_CREDENTIALS ||
+	    e == ERR_CODE_WRONG || e == ERR_CODE_REUSED || e == ERR_TICKET_INVALID) {
+		if (db_commit(r->db) != DB_OK)
+			return ERR_DB_UNAVAILABLE;
+		return e;
+	}
+	db_rollback(r->db);
+	return e;
+}
+
+static enum err login_post_locked(struct req *, const char *key);
+static enum err login_mfa_locked(struct req *);
+
 enum err
 login_post(struct req *r)
 {
+	enum err e;
+
+	char key[33];
+
+	if ((e = challenge_take(r, fields_str(r->in, "captcha_id"), fields_str(r->in, "captcha"))) != ERR_OK)
+		return e;
+	/* A malformed name is simply one that does not exist. */
+	user_name_key(fields_str(r->in, "username"), key);
+	if ((e = throttle_ensure(r, key)) != ERR_OK)
+		return e;
+	if (db_begin(r->db) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	e = login_finish(r, login_post_locked(r, key));
+	if (e != ERR_OK && e != ERR_ANSWERED)
+		buf_reset(&r->resp_headers);	/* no Set-Cookie of an undone step */
+	return e;
+}
+
+enum err
+login_mfa(struct req *r)
+{
+	enum err e;
+
+	if (db_begin(r->db) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	e = login_finish(r, login_mfa_locked(r));
+	if (e != ERR_OK && e != ERR_ANSWERED)
+		buf_reset(&r->resp_headers);
+	return e;
+}
+
+static enum err
+login_post_locked(struct req *r, const char *key)
+{
 	const char *name = fields_str(r->in, "username");
-	char key[33], nfkc[USER_PASSWORD_MAX], token[SESSION_TOKEN_LEN + 1];
+	char nfkc[USER_PASSWORD_MAX], token[SESSION_TOKEN_LEN + 1];
 	unsigned char raw[32], hash[32];
 	struct throttle t;
 	struct user u;
@@ -61,11 +113,7 @@ login_post(struct req *r)
 	int known, ok = 0;
 	enum err e;
 
-	if ((e = challenge_take(r, fields_str(r->in, "captcha_id"), fields_str(r->in, "captcha"))) != ERR_OK)
-		return e;
-	/* A malformed name is simply one that does not exist. */
-	user_name_key(name, key);
-	if ((e = throttle_get(r, key, &t)) != ERR_OK)
+	if ((e = throttle_get(r, key, 1, &t)) != ERR_OK)
 		return e;
 	if (t.retry_after > 0 && !t.hard) {
 		throttle_answer(r, t.retry_after);
@@ -119,6 +167,7 @@ struct ticket {
 	long long user_id, password_ok, recovery_only, attempts;
 };
 
+/* The ticket, locked until the step's transaction ends. */
 static enum err
 ticket_get(struct req *r, const char *token, struct ticket *t)
 {
@@ -132,7 +181,7 @@ ticket_get(struct req *r, const char *token, struct ticket *t)
 	memset(t, 0, sizeof(*t));
 	session_sha256(token, strlen(token), t->hash);
 	p = DB_BLOB(t->hash, 32);
-	if (db_run(r->db, STMT_TICKET_GET, &p, 1, c, 5, NULL, NULL, &res) != DB_OK)
+	if (db_run(r->db, STMT_TICKET_LOCK, &p, 1, c, 5, NULL, NULL, &res) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	return res.rows == 1 ? ERR_OK : ERR_TICKET_INVALID;
 }
@@ -153,8 +202,8 @@ mfa_failed(struct req *r, const struct ticket *t, int hard, enum err why)
 	return why;
 }
 
-enum err
-login_mfa(struct req *r)
+static enum err
+login_mfa_locked(struct req *r)
 {
 	const char *method = fields_str(r->in, "method"), *code = fields_str(r->in, "code");
 	int recovery = strcmp(method, "recovery") == 0;
@@ -168,7 +217,7 @@ login_mfa(struct req *r)
 
 	if ((e = ticket_get(r, fields_str(r->in, "mfa_ticket"), &t)) != ERR_OK)
 		return e;
-	if ((e = throttle_get(r, t.username, &th)) != ERR_OK)
+	if ((e = throttle_get(r, t.username, 0, &th)) != ERR_OK)
 		return e;
 	if (th.retry_after > 0 && !th.hard) {
 		throttle_answer(r, th.retry_after);

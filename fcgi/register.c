@@ -38,7 +38,7 @@ code_ok(const char *s, size_t n)
 
 const struct field register_fields[] = {
 	{"username", FIELD_STRING, FIELD_REQUIRED, 1, 64, NULL, NULL},
-	{"password", FIELD_STRING, FIELD_REQUIRED, 1, USER_PASSWORD_MAX - 1, NULL, NULL},
+	{"password", FIELD_STRING, FIELD_REQUIRED, 1, USER_PASSWORD_FIELD_MAX, NULL, NULL},
 	{"captcha_id", FIELD_STRING, FIELD_REQUIRED, 32, 32, NULL, challenge_id_valid},
 	{"captcha", FIELD_STRING, FIELD_REQUIRED, 1, 16, NULL, NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL},

@@ -21,7 +21,7 @@ throttle_delay(long long failures)
 }
 
 enum err
-throttle_get(struct req *r, const char *name, struct throttle *t)
+throttle_get(struct req *r, const char *name, int lock, struct throttle *t)
 {
 	long long hard = 0;
 	struct db_param p = DB_STR(name);
@@ -29,12 +29,21 @@ throttle_get(struct req *r, const char *name, struct throttle *t)
 	struct db_result res;
 
 	memset(t, 0, sizeof(*t));
-	if (db_run(r->db, STMT_THROTTLE_GET, &p, 1, c, 3, NULL, NULL, &res) != DB_OK)
+	if (db_run(r->db, lock ? STMT_THROTTLE_LOCK : STMT_THROTTLE_GET, &p, 1, c, 3, NULL, NULL, &res) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	if (res.rows == 0)
 		memset(t, 0, sizeof(*t));
 	t->hard = hard != 0;
 	return ERR_OK;
+}
+
+enum err
+throttle_ensure(struct req *r, const char *name)
+{
+	struct db_param p = DB_STR(name);
+
+	return db_run(r->db, STMT_THROTTLE_ENSURE, &p, 1, NULL, 0, NULL, NULL, NULL) == DB_OK ?
+	    ERR_OK : ERR_DB_UNAVAILABLE;
 }
 
 enum err

@@ -24,8 +24,14 @@ struct throttle {
 /* Lockout seconds after `failures` consecutive failures (0 = none). */
 long long throttle_delay(long long failures);
 
-/* The name's state: ERR_OK or ERR_DB_UNAVAILABLE. `name` is lower-cased. */
-enum err throttle_get(struct req *, const char *name, struct throttle *);
+/* The name's state: ERR_OK or ERR_DB_UNAVAILABLE. `name` is a user_name_key().
+ * With lock set (inside db_begin, after throttle_ensure outside it) the
+ * name's row stays locked until the transaction ends, so parallel attempts
+ * at one name are counted one by one. */
+enum err throttle_get(struct req *, const char *name, int lock, struct throttle *);
+/* Makes the name's row exist, outside any transaction (two transactions
+ * inserting the same row and then locking it would deadlock). */
+enum err throttle_ensure(struct req *, const char *name);
 /* Counts one failure and sets the lockout; audits a lockout. */
 enum err throttle_fail(struct req *, const char *name, long long user_id);
 /* Clears the count after a success. */

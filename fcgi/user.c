@@ -14,6 +14,7 @@
 #include "seal.h"
 #include "session.h"
 #include "user.h"
+#include "utf8.h"
 
 int
 user_name_valid(const char *s, size_t n)
@@ -89,8 +90,13 @@ user_password_accept(struct req *r, const char *username, const char *password, 
 	enum password_verdict v;
 	size_t cps = 0;
 
-	if (password_normalize(password, strlen(password), nfkc, USER_PASSWORD_MAX, &cps) < 0)
+	/* Past USER_PASSWORD_MAX bytes, before or after NFKC, a password is far
+	 * over 128 code points (no code point is over 4 bytes). */
+	if (!utf8_valid(password, strlen(password)))
 		v = PASSWORD_INVALID;
+	else if (strlen(password) >= USER_PASSWORD_MAX ||
+	    password_normalize(password, strlen(password), nfkc, USER_PASSWORD_MAX, &cps) < 0)
+		v = PASSWORD_TOO_LONG;
 	else if ((v = password_rules(nfkc, cps, username)) == PASSWORD_OK &&
 	    blocklist_contains(r->blocklist, nfkc))
 		v = PASSWORD_BLOCKLISTED;

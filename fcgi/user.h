@@ -13,7 +13,8 @@
 #include "recovery.h"
 #include "totp.h"
 
-#define USER_PASSWORD_MAX 1024	/* bytes before normalization (128 code points fit) */
+#define USER_PASSWORD_MAX 1024	/* bytes of a password we normalize (128 code points fit) */
+#define USER_PASSWORD_FIELD_MAX 6000	/* bytes taken in a body; longer ones are too long by rule */
 #define USER_SEALED_MAX 128
 
 struct user {

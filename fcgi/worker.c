@@ -164,6 +164,7 @@ serve(struct req *r, FCGX_Request *fr)
 		req_error(r, ERR_BAD_REQUEST, NULL);
 	else
 		router_dispatch(router_routes, router_nroutes, r);
+	db_rollback(r->db);	/* a transaction a handler left open ends here */
 	req_write(r, fr);
 	/* Path only: query strings may one day carry tokens. */
 	log_msg(LOG_INFO, "rid=%s %s %s %d %.1fms", r->id, r->method ? r->method : "-",

@@ -55,6 +55,44 @@ def http(ca_file):
         yield s
 
 
+@pytest.fixture
+def clients(stack):
+    """A factory of chat.Client (each from a loopback address of its own), closed at the end."""
+    import chat
+    made = []
+
+    def make(**kw):
+        c = chat.Client(stack, **kw)
+        made.append(c)
+        return c
+    yield make
+    for c in made:
+        c.close()
+
+
+@pytest.fixture
+def client(clients):
+    """A fresh, logged-out chat.Client."""
+    return clients()
+
+
+@pytest.fixture
+def private_chatd(stack):
+    """A factory of private one-worker chatd processes with settings of their
+    own (CHATD_*=value keywords), sharing the stack's database and secrets;
+    each is killed at the end. See tests/pylib/chatd.py."""
+    import chatd
+    started = []
+
+    def start(**settings):
+        d = chatd.Chatd(stack, **settings)
+        started.append(d)
+        return d
+    yield start
+    for d in started:
+        d.stop()
+
+
 def pytest_terminal_summary(terminalreporter):
     stats = terminalreporter.stats
     passed = len(stats.get("passed", []))
