@@ -21,7 +21,7 @@ enum err pages_account(struct req *);
 
 enum err register_post(struct req *);		/* register.c */
 enum err register_confirm(struct req *);
-extern const struct field register_fields[], confirm_fields[];
+extern const struct field credential_fields[], confirm_fields[];
 /* Shared with account.c (binding a new authenticator). */
 enum err register_enrolment(struct req *, long long user_id, const char *purpose,
     const unsigned char *sealed, size_t sealed_len, char token[44]);
@@ -33,7 +33,7 @@ enum err register_enrolment_get(struct req *, const char *token, long long *uid,
 enum err login_post(struct req *);		/* login.c */
 enum err login_mfa(struct req *);
 enum err logout_post(struct req *);
-extern const struct field login_fields[], mfa_fields[];
+extern const struct field mfa_fields[];
 
 enum err account_me(struct req *);		/* account.c */
 enum err account_password(struct req *);

@@ -34,14 +34,6 @@ method_ok(const char *s, size_t n)
 	return (n == 4 && memcmp(s, "totp", 4) == 0) || (n == 8 && memcmp(s, "recovery", 8) == 0);
 }
 
-const struct field login_fields[] = {
-	{"username", FIELD_STRING, FIELD_REQUIRED, 1, 64, NULL, NULL},
-	{"password", FIELD_STRING, FIELD_REQUIRED, 1, USER_PASSWORD_FIELD_MAX, NULL, NULL},
-	{"captcha_id", FIELD_STRING, FIELD_REQUIRED, 32, 32, NULL, challenge_id_valid},
-	{"captcha", FIELD_STRING, FIELD_REQUIRED, 1, 16, NULL, NULL},
-	{NULL, 0, 0, 0, 0, NULL, NULL},
-};
-
 const struct field mfa_fields[] = {
 	{"mfa_ticket", FIELD_STRING, FIELD_REQUIRED, SESSION_TOKEN_LEN, SESSION_TOKEN_LEN, NULL, NULL},
 	{"method", FIELD_STRING, FIELD_REQUIRED, 4, 8, NULL, method_ok},

@@ -23,20 +23,8 @@
 #include "session.h"
 #include "user.h"
 
-static int
-name_ok(const char *s, size_t n)
-{
-	return user_name_valid(s, n);
-}
-
-static int
-code_ok(const char *s, size_t n)
-{
-	(void)s;
-	return n >= 1 && n <= 64;
-}
-
-const struct field register_fields[] = {
+/* Registration and the password step of login take the same fields. */
+const struct field credential_fields[] = {
 	{"username", FIELD_STRING, FIELD_REQUIRED, 1, 64, NULL, NULL},
 	{"password", FIELD_STRING, FIELD_REQUIRED, 1, USER_PASSWORD_FIELD_MAX, NULL, NULL},
 	{"captcha_id", FIELD_STRING, FIELD_REQUIRED, 32, 32, NULL, challenge_id_valid},
@@ -46,7 +34,7 @@ const struct field register_fields[] = {
 
 const struct field confirm_fields[] = {
 	{"enrolment_token", FIELD_STRING, FIELD_REQUIRED, SESSION_TOKEN_LEN, SESSION_TOKEN_LEN, NULL, NULL},
-	{"code", FIELD_STRING, FIELD_REQUIRED, 1, 64, NULL, code_ok},
+	{"code", FIELD_STRING, FIELD_REQUIRED, 1, 64, NULL, NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -111,7 +99,7 @@ register_post(struct req *r)
 	json_t *codes = NULL, *j;
 	enum err e;
 
-	if (!name_ok(name, strlen(name)))
+	if (!user_name_valid(name, strlen(name)))
 		return ERR_BAD_USERNAME;
 	if ((e = challenge_take(r, fields_str(r->in, "captcha_id"), fields_str(r->in, "captcha"))) != ERR_OK)
 		return e;
