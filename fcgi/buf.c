@@ -1,6 +1,7 @@
 /*
  * buf: growable byte buffer (see buf.h).
  */
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,21 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
 	va_end(ap);
 	b->len += (size_t)n;
+}
+
+void
+buf_data_url(struct buf *b, const char *mime, const void *data, size_t n)
+{
+	size_t start;
+
+	buf_printf(b, "data:%s;base64,", mime);
+	if (n > ((size_t)1 << 29) || buf_grow(b, 4 * ((n + 2) / 3)) < 0) {
+		b->failed = 1;
+		return;
+	}
+	start = b->len;
+	b->len += (size_t)EVP_EncodeBlock((unsigned char *)b->p + start, data, (int)n);
+	b->p[b->len] = '\0';
 }
 
 int

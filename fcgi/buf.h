@@ -19,6 +19,8 @@ struct buf {
 void buf_append(struct buf *, const void *, size_t);
 void buf_puts(struct buf *, const char *);
 void buf_printf(struct buf *, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends "data:<mime>;base64,<data>", e.g. an image for an <img src>. */
+void buf_data_url(struct buf *, const char *mime, const void *data, size_t n);
 int buf_failed(const struct buf *);
 /* Empties the buffer and clears the failure mark; keeps the memory. */
 void buf_reset(struct buf *);

@@ -2,9 +2,7 @@
  * challenge: CAPTCHA challenge rows and POST /api/captcha (see challenge.h).
  */
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "captcha.h"
@@ -46,11 +44,9 @@ challenge_post(struct req *r)
 {
 	unsigned char raw[16];
 	char id[33], answer[7];
-	struct buf png = {0};
+	struct buf png = {0}, url = {0};
 	struct db_param p[3];
-	char *url = NULL;
 	enum err e = ERR_INTERNAL;
-	int n;
 
 	if (RAND_bytes(raw, sizeof(raw)) != 1 || captcha_answer_new(answer) < 0)
 		return ERR_INTERNAL;
@@ -68,18 +64,14 @@ challenge_post(struct req *r)
 	}
 	if (raw[0] < 8)	/* about one request in 32: sweep expired challenges */
 		(void)db_run(r->db, STMT_CAPTCHA_PURGE, NULL, 0, NULL, 0, NULL, NULL, NULL);
-	url = malloc(strlen("data:image/png;base64,") + 4 * (png.len / 3 + 1) + 1);
-	if (url == NULL)
+	buf_data_url(&url, "image/png", png.p, png.len);
+	if (buf_failed(&url))
 		goto out;
-	strcpy(url, "data:image/png;base64,");
-	n = EVP_EncodeBlock((unsigned char *)url + strlen(url), (const unsigned char *)png.p, (int)png.len);
-	if (n < 0)
-		goto out;
-	req_json(r, 201, json_pack("{s:s, s:s}", "id", id, "image", url));
+	req_json(r, 201, json_pack("{s:s, s:s}", "id", id, "image", url.p));
 	e = ERR_OK;
 out:
 	OPENSSL_cleanse(answer, sizeof(answer));
-	free(url);
+	buf_free(&url);
 	buf_free(&png);
 	return e;
 }

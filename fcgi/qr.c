@@ -3,10 +3,7 @@
  * QRcode and gdImage and frees both before returning.
  */
 #include <gd.h>
-#include <limits.h>
-#include <openssl/evp.h>
 #include <qrencode.h>
-#include <stdlib.h>
 
 #include "qr.h"
 
@@ -58,21 +55,12 @@ int
 qr_data_url(const char *text, struct buf *out)
 {
 	struct buf png = {0};
-	unsigned char *b64 = NULL;
-	int n, ret = -1;
+	int ret = -1;
 
-	if (qr_png(text, &png) < 0 || png.len > INT_MAX / 4 * 3 - 3)
-		goto out;
-	if ((b64 = malloc(4 * ((png.len + 2) / 3) + 1)) == NULL)
-		goto out;
-	n = EVP_EncodeBlock(b64, (const unsigned char *)png.p, (int)png.len);
-	if (n < 0)
-		goto out;
-	buf_puts(out, "data:image/png;base64,");
-	buf_append(out, b64, (size_t)n);
-	ret = buf_failed(out) ? -1 : 0;
-out:
-	free(b64);
+	if (qr_png(text, &png) == 0) {
+		buf_data_url(out, "image/png", png.p, png.len);
+		ret = buf_failed(out) ? -1 : 0;
+	}
 	buf_free(&png);
 	return ret;
 }

@@ -262,6 +262,22 @@ test_buf_empty_append_terminates(void **state)
 }
 
 static void
+test_buf_data_url_is_base64_of_the_bytes(void **state)
+{
+	struct buf b = {0};
+
+	(void)state;
+	buf_data_url(&b, "text/plain", "hi!?", 4);
+	assert_false(buf_failed(&b));
+	assert_string_equal(b.p, "data:text/plain;base64,aGkhPw==");
+	assert_int_equal(b.len, strlen(b.p));
+	buf_reset(&b);
+	buf_data_url(&b, "image/png", "", 0);
+	assert_string_equal(b.p, "data:image/png;base64,");
+	buf_free(&b);
+}
+
+static void
 test_buf_printf_grows(void **state)
 {
 	struct buf b = {0};
@@ -371,6 +387,7 @@ main(void)
 		cmocka_unit_test(test_arena_strdup),
 		cmocka_unit_test(test_buf_append_and_terminate),
 		cmocka_unit_test(test_buf_empty_append_terminates),
+		cmocka_unit_test(test_buf_data_url_is_base64_of_the_bytes),
 		cmocka_unit_test(test_buf_printf_grows),
 		cmocka_unit_test(test_buf_printf_one_long_string),
 		cmocka_unit_test(test_buf_over_1gib_fails_without_allocating),
