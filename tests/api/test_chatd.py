@@ -3,78 +3,18 @@ never taken over, a stale one replaced, privileges dropped, and a graceful
 stop in which in-flight requests finish and the socket disappears."""
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
 import fcgi
+from chatd import CHATD, base_env
 
 ROOT = Path(__file__).resolve().parents[2]
 CHATD = ROOT / "build" / "chatd"
-
-
-def base_env(stack, listen):
-    d = Path(stack["CHAT_STACK_DIR"])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATD_")}
-    env.update(CHATD_LISTEN=str(listen), CHATD_WORKERS="1", CHATD_THREADS="2",
-               CHATD_SHUTDOWN_TIMEOUT="5",
-               CHATD_DB_SOCKET=stack["CHAT_DB_SOCKET"],
-               CHATD_DB_PASSWORD_FILE=str(d / "secrets" / "db_app_password"),
-               CHATD_TEMPLATE_DIR=str(ROOT / "templates"),
-               CHATD_SECRETS_DIR=str(d / "secrets"),
-               CHATD_BLOCKLIST=str(ROOT / "build" / "blocklist.txt"),
-               CHATD_BCRYPT_COST="10",
-               CHATD_NCHAN_SOCKET=stack["CHAT_NCHAN_SOCKET"])
-    return env
-
-
-def wait_socket(path, proc, seconds=5):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if Path(path).is_socket():
-            try:
-                if fcgi.get(str(path), timeout=2)[0] == 200:
-                    return
-            except OSError:
-                pass
-        assert proc.poll() is None, proc.stderr.read()
-        time.sleep(0.05)
-    raise AssertionError(f"chatd did not answer on {path}")
-
-
-@pytest.fixture
-def sockdir():
-    """A directory the unprivileged chatd user can reach and write, to remove its socket."""
-    d = Path(tempfile.mkdtemp(prefix="chatd-test-", dir="/tmp"))
-    os.chmod(d, 0o777)
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
-
-
-@pytest.fixture
-def chatd(stack, sockdir):
-    """Starts a private one-worker chatd on a socket in sockdir."""
-    procs = []
-
-    def start(sock=None, **extra):
-        sock = sock or sockdir / "c.sock"
-        env = base_env(stack, sock)
-        env.update(extra)
-        p = subprocess.Popen([str(CHATD)], env=env, stderr=subprocess.PIPE, text=True)
-        procs.append(p)
-        wait_socket(sock, p)
-        return p, sock
-    yield start
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
 
 
 @pytest.mark.parametrize("var,value,words", [
@@ -124,20 +64,16 @@ def test_a_live_pool_socket_is_never_taken_over(stack):
     assert fcgi.get(str(live))[0] == 200
 
 
-def test_a_stale_socket_file_is_replaced(chatd, sockdir):
-    stale = sockdir / "c.sock"
-    s = socket.socket(socket.AF_UNIX)
-    s.bind(str(stale))
-    s.close()                   # the file stays, nobody listens
-    proc, sock = chatd(stale)
-    status, _, body = fcgi.get(str(sock))
+def test_a_stale_socket_file_is_replaced(private_chatd):
+    d = private_chatd(stale_socket=True)
+    status, _, body = fcgi.get(str(d.sock))
     assert status == 200 and json.loads(body)["status"] == "ok"
 
 
-def test_workers_drop_root(chatd):
+def test_workers_drop_root(private_chatd):
     if os.geteuid() != 0:
         pytest.skip("only meaningful when started as root")
-    proc, _ = chatd(CHATD_USER="www-data")
+    proc = private_chatd(CHATD_USER="www-data").proc
     out = subprocess.run(["ps", "-o", "user=", "--ppid", str(proc.pid)], capture_output=True,
                          text=True).stdout.split()
     assert out and set(out) == {"www-data"}
@@ -145,8 +81,9 @@ def test_workers_drop_root(chatd):
                           text=True).stdout.strip() == "www-data"
 
 
-def test_sigterm_lets_in_flight_requests_finish_and_removes_the_socket(chatd):
-    proc, sock = chatd(CHATD_USER="www-data" if os.geteuid() == 0 else "")
+def test_sigterm_lets_in_flight_requests_finish_and_removes_the_socket(private_chatd):
+    d = private_chatd(CHATD_USER="www-data" if os.geteuid() == 0 else "")
+    proc, sock = d.proc, d.sock
     body = b'{"csp-report": {"blocked-uri": "inline"}}'
     req = fcgi.Request(str(sock), "POST", "/api/csp-report",
                        content_type="application/csp-report", content_length=len(body))
@@ -159,4 +96,4 @@ def test_sigterm_lets_in_flight_requests_finish_and_removes_the_socket(chatd):
     status, _, _ = req.response()
     assert status == 204
     assert proc.wait(10) == 0
-    assert "supervisor: stopped" in proc.stderr.read()
+    assert "supervisor: stopped" in d.log()

@@ -8,6 +8,7 @@ import json as jsonlib
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -45,12 +46,16 @@ def base_env(stack, listen):
 class Chatd:
     """One private chatd process; its log (stderr) is kept in a file."""
 
-    def __init__(self, stack, **settings):
+    def __init__(self, stack, stale_socket=False, **settings):
         self.stack = stack
         self.dir = Path(tempfile.mkdtemp(prefix="chatd-acct-", dir="/tmp"))
         os.chmod(self.dir, 0o777)
         self.sock = self.dir / "c.sock"
         self.log_path = self.dir / "chatd.log"
+        if stale_socket:        # a socket file nobody listens on any more
+            s = socket.socket(socket.AF_UNIX)
+            s.bind(str(self.sock))
+            s.close()
         env = base_env(stack, self.sock)
         env.update({k: str(v) for k, v in settings.items()})
         self.log_file = open(self.log_path, "w")
