@@ -74,7 +74,9 @@ static const char *const sql[STMT__MAX] = {
 	[STMT_SESSION_GET] = "SELECT s.id, s.user_id, u.username FROM sessions s "
 	    "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? "
 	    "AND s.last_seen_at > NOW(6) - INTERVAL ? SECOND AND s.created_at > NOW(6) - INTERVAL ? SECOND",
-	[STMT_SESSION_TOUCH] = "UPDATE sessions SET last_seen_at = NOW(6) WHERE id = ?",
+	/* At most one write per session per eighth of the idle timeout. */
+	[STMT_SESSION_TOUCH] = "UPDATE sessions SET last_seen_at = NOW(6) "
+	    "WHERE id = ? AND last_seen_at < NOW(6) - INTERVAL ? SECOND",
 	[STMT_SESSION_DELETE] = "DELETE FROM sessions WHERE id = ? AND user_id = ?",
 	[STMT_SESSION_DELETE_OTHERS] = "DELETE FROM sessions WHERE user_id = ? AND id <> ?",
 	[STMT_SESSION_LIST] = "SELECT id, DATE_FORMAT(created_at, " ISO "), DATE_FORMAT(last_seen_at, " ISO "), "
