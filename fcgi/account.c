@@ -52,6 +52,7 @@ end_other_sessions(struct req *r)
 
 		snprintf(detail, sizeof(detail), "others=%lld", res.affected);
 		audit_log(r, r->session->user_id, "session_ended", detail);
+		session_ended(r);
 	}
 	return ERR_OK;
 }
@@ -320,6 +321,7 @@ sessions_delete(struct req *r)
 	if (res.affected != 1)
 		return ERR_NOT_FOUND;
 	audit_log(r, r->session->user_id, "session_ended", r->captures[0]);
+	session_ended(r);
 	r->status = 204;
 	return ERR_OK;
 }

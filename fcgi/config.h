@@ -46,6 +46,9 @@ struct config {
 	char captcha_font[256];
 	char dummy_hash[100];	/* a hash to verify against for unknown users (timing) */
 
+	int send_rate, send_burst;	/* messages per minute and burst, per user */
+	int friend_rate, friend_burst;	/* friend requests per minute and burst, per user */
+
 	char nchan_url[256];	/* publisher base URL, e.g. http://localhost */
 	char nchan_socket[256];	/* unix socket of the publisher; "" = TCP */
 	int nchan_timeout_ms;

@@ -11,6 +11,8 @@
 
 #define DB_MAX_BIND 16
 #define ISO "'%Y-%m-%dT%H:%i:%sZ'"
+#define MSG_COLS "id, sender_id, recipient_id, kind, sender_key_id, recipient_key_id, epoch, counter, " \
+	"iv, ciphertext, mac, mac2, DATE_FORMAT(created_at, " ISO ") AS created"
 
 static const char *const sql[STMT__MAX] = {
 	[STMT_PING] = "SELECT 1",
@@ -71,7 +73,8 @@ static const char *const sql[STMT__MAX] = {
 	[STMT_TICKET_DELETE] = "DELETE FROM mfa_tickets WHERE ticket_hash = ?",
 
 	[STMT_SESSION_INSERT] = "INSERT INTO sessions (token_hash, user_id, user_agent, ip) VALUES (?, ?, ?, ?)",
-	[STMT_SESSION_GET] = "SELECT s.id, s.user_id, u.username FROM sessions s "
+	[STMT_SESSION_GET] = "SELECT s.id, s.user_id, u.username, "
+	    "COALESCE(TIMESTAMPDIFF(SECOND, u.seen_at, NOW(6)), 1000000) FROM sessions s "
 	    "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? "
 	    "AND s.last_seen_at > NOW(6) - INTERVAL ? SECOND AND s.created_at > NOW(6) - INTERVAL ? SECOND",
 	/* At most one write per session per eighth of the idle timeout. */
@@ -87,6 +90,102 @@ static const char *const sql[STMT__MAX] = {
 	    "OR created_at < NOW(6) - INTERVAL ? SECOND LIMIT 1000",
 
 	[STMT_AUDIT_INSERT] = "INSERT INTO audit_log (user_id, event, ip, detail) VALUES (?, ?, ?, ?)",
+
+	[STMT_USER_ACTIVE_BY_NAME] = "SELECT id, username FROM users WHERE username = ? AND active = 1",
+	[STMT_USER_SEEN] = "UPDATE users SET seen_at = NOW(6) WHERE id = ?",
+	/* Offline once the user's last live session has ended. */
+	[STMT_USER_UNSEEN] = "UPDATE users SET seen_at = NULL WHERE id = ? AND NOT EXISTS (SELECT 1 "
+	    "FROM sessions WHERE user_id = ? AND last_seen_at > NOW(6) - INTERVAL ? SECOND "
+	    "AND created_at > NOW(6) - INTERVAL ? SECOND)",
+
+	/* Every change between two users takes both user rows, lower id first,
+	 * so crossing requests and parallel accepts are decided one at a time. */
+	[STMT_PAIR_LOCK] = "SELECT id FROM users WHERE id IN (?, ?) ORDER BY id FOR UPDATE",
+	/* What A is to B: friends, A's request to B, B's request to A, A blocks B, B blocks A. */
+	[STMT_RELATION] = "SELECT EXISTS(SELECT 1 FROM friendships WHERE user_id = ? AND friend_id = ?), "
+	    "COALESCE((SELECT id FROM friend_requests WHERE from_id = ? AND to_id = ?), 0), "
+	    "COALESCE((SELECT id FROM friend_requests WHERE from_id = ? AND to_id = ?), 0), "
+	    "EXISTS(SELECT 1 FROM blocks WHERE user_id = ? AND blocked_id = ?), "
+	    "EXISTS(SELECT 1 FROM blocks WHERE user_id = ? AND blocked_id = ?)",
+	[STMT_REQUEST_INSERT] = "INSERT INTO friend_requests (from_id, to_id) VALUES (?, ?)",
+	[STMT_REQUEST_GET] = "SELECT from_id, to_id FROM friend_requests WHERE id = ?",
+	[STMT_REQUEST_DELETE] = "DELETE FROM friend_requests WHERE id = ? AND from_id = ? AND to_id = ?",
+	[STMT_REQUEST_DELETE_PAIR] = "DELETE FROM friend_requests WHERE (from_id = ? AND to_id = ?) "
+	    "OR (from_id = ? AND to_id = ?) RETURNING id, from_id",
+	[STMT_REQUESTS_IN] = "SELECT r.id, u.id, u.username, DATE_FORMAT(r.created_at, " ISO ") "
+	    "FROM friend_requests r JOIN users u ON u.id = r.from_id WHERE r.to_id = ? ORDER BY r.id",
+	[STMT_REQUESTS_OUT] = "SELECT r.id, u.id, u.username, DATE_FORMAT(r.created_at, " ISO ") "
+	    "FROM friend_requests r JOIN users u ON u.id = r.to_id WHERE r.from_id = ? ORDER BY r.id",
+	[STMT_FRIEND_INSERT] = "INSERT INTO friendships (user_id, friend_id) VALUES (?, ?), (?, ?)",
+	[STMT_FRIEND_DELETE] = "DELETE FROM friendships WHERE (user_id = ? AND friend_id = ?) "
+	    "OR (user_id = ? AND friend_id = ?)",
+	[STMT_FRIEND_IDS] = "SELECT friend_id FROM friendships WHERE user_id = ?",
+	/* Presence: a request or an event-stream subscription in the last minute.
+	 * Unread: text messages from the friend past the caller's read marker. */
+	[STMT_FRIEND_LIST] = "SELECT u.id, u.username, DATE_FORMAT(f.created_at, " ISO "), "
+	    "COALESCE(u.seen_at > NOW(6) - INTERVAL 60 SECOND, 0), "
+	    "COALESCE(DATE_FORMAT(u.seen_at, " ISO "), ''), "
+	    "(SELECT COUNT(*) FROM messages m WHERE m.sender_id = f.friend_id AND m.recipient_id = f.user_id "
+	    "AND m.kind = 'text' AND m.id > COALESCE((SELECT rm.read_upto FROM read_markers rm "
+	    "WHERE rm.user_id = f.user_id AND rm.peer_id = f.friend_id), 0)), "
+	    "COALESCE((SELECT MAX(k.id) FROM public_keys k WHERE k.user_id = u.id), 0) "
+	    "FROM friendships f JOIN users u ON u.id = f.friend_id WHERE f.user_id = ? ORDER BY u.username",
+	[STMT_BLOCK_INSERT] = "INSERT IGNORE INTO blocks (user_id, blocked_id) VALUES (?, ?)",
+	[STMT_BLOCK_DELETE] = "DELETE FROM blocks WHERE user_id = ? AND blocked_id = ?",
+	[STMT_BLOCK_LIST] = "SELECT u.id, u.username, DATE_FORMAT(b.created_at, " ISO ") FROM blocks b "
+	    "JOIN users u ON u.id = b.blocked_id WHERE b.user_id = ? ORDER BY u.username",
+
+	[STMT_KEY_INSERT] = "INSERT INTO public_keys (user_id, jwk) VALUES (?, ?)",
+	[STMT_KEY_CURRENT] = "SELECT id, jwk, DATE_FORMAT(created_at, " ISO ") FROM public_keys "
+	    "WHERE user_id = ? ORDER BY id DESC LIMIT 1",
+	[STMT_KEY_BY_ID] = "SELECT id, jwk, DATE_FORMAT(created_at, " ISO ") FROM public_keys "
+	    "WHERE user_id = ? AND id = ?",
+	[STMT_KEY_HISTORY] = "SELECT id, jwk, DATE_FORMAT(created_at, " ISO ") FROM public_keys "
+	    "WHERE user_id = ? ORDER BY id DESC LIMIT 1000",
+
+	/* Friends?  Is the sender key the sender's, the recipient key the recipient's? */
+	[STMT_MESSAGE_CHECK] = "SELECT EXISTS(SELECT 1 FROM friendships WHERE user_id = ? AND friend_id = ?), "
+	    "EXISTS(SELECT 1 FROM public_keys WHERE id = ? AND user_id = ?), "
+	    "EXISTS(SELECT 1 FROM public_keys WHERE id = ? AND user_id = ?)",
+	/* Stored only while the two are friends, decided in the same statement. */
+	[STMT_MESSAGE_INSERT] = "INSERT INTO messages (sender_id, recipient_id, kind, sender_key_id, "
+	    "recipient_key_id, epoch, counter, iv, ciphertext, mac, mac2) "
+	    "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM DUAL "
+	    "WHERE EXISTS (SELECT 1 FROM friendships WHERE user_id = ? AND friend_id = ?)",
+	[STMT_MESSAGE_TIME] = "SELECT DATE_FORMAT(created_at, " ISO ") FROM messages WHERE id = ?",
+	/* A page of a conversation: each direction is one range of an index,
+	 * merged; newest first (no cursor, or `before`) or oldest first (`after`). */
+	[STMT_MESSAGES_NEWEST] = "SELECT * FROM ("
+	    "(SELECT " MSG_COLS " FROM messages WHERE sender_id = ? AND recipient_id = ? AND id > ? AND id < ? "
+	    "ORDER BY id DESC LIMIT ?) UNION ALL "
+	    "(SELECT " MSG_COLS " FROM messages WHERE sender_id = ? AND recipient_id = ? AND id > ? AND id < ? "
+	    "ORDER BY id DESC LIMIT ?)) t ORDER BY id DESC LIMIT ?",
+	[STMT_MESSAGES_OLDEST] = "SELECT * FROM ("
+	    "(SELECT " MSG_COLS " FROM messages WHERE sender_id = ? AND recipient_id = ? AND id > ? AND id < ? "
+	    "ORDER BY id LIMIT ?) UNION ALL "
+	    "(SELECT " MSG_COLS " FROM messages WHERE sender_id = ? AND recipient_id = ? AND id > ? AND id < ? "
+	    "ORDER BY id LIMIT ?)) t ORDER BY id LIMIT ?",
+	/* The caller's read marker of the peer, the peer's delivered and read markers of the caller. */
+	[STMT_MARKERS] = "SELECT COALESCE((SELECT read_upto FROM read_markers WHERE user_id = ? AND peer_id = ?), 0), "
+	    "COALESCE((SELECT delivered_upto FROM read_markers WHERE user_id = ? AND peer_id = ?), 0), "
+	    "COALESCE((SELECT read_upto FROM read_markers WHERE user_id = ? AND peer_id = ?), 0)",
+	/* Markers only grow, and only up to a message the peer really sent. */
+	[STMT_MARKER_SET] = "INSERT INTO read_markers (user_id, peer_id, delivered_upto, read_upto) "
+	    "SELECT ?, ?, COALESCE(MAX(id), 0), IF(?, COALESCE(MAX(id), 0), 0) FROM messages "
+	    "WHERE sender_id = ? AND recipient_id = ? AND id <= ? "
+	    "ON DUPLICATE KEY UPDATE delivered_upto = GREATEST(delivered_upto, VALUES(delivered_upto)), "
+	    "read_upto = GREATEST(read_upto, VALUES(read_upto))",
+	[STMT_MARKER_GET] = "SELECT delivered_upto, read_upto FROM read_markers WHERE user_id = ? AND peer_id = ?",
+	[STMT_UNREAD] = "SELECT COUNT(*) FROM messages WHERE sender_id = ? AND recipient_id = ? "
+	    "AND kind = 'text' AND id > ?",
+
+	/* GCRA: allowed while the next theoretical arrival stays within the burst. */
+	[STMT_RATE_TAKE] = "UPDATE rate_limits SET tat = GREATEST(tat, NOW(6)) + INTERVAL ? MICROSECOND "
+	    "WHERE user_id = ? AND action = ? "
+	    "AND GREATEST(tat, NOW(6)) + INTERVAL ? MICROSECOND <= NOW(6) + INTERVAL ? MICROSECOND",
+	[STMT_RATE_ENSURE] = "INSERT IGNORE INTO rate_limits (user_id, action, tat) VALUES (?, ?, NOW(6))",
+	[STMT_RATE_WAIT] = "SELECT TIMESTAMPDIFF(MICROSECOND, NOW(6), tat) FROM rate_limits "
+	    "WHERE user_id = ? AND action = ?",
 };
 
 int

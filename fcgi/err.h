@@ -38,6 +38,20 @@ enum err {
 	ERR_CODE_REUSED,	/* 401 TOTP code of a time step already used */
 	ERR_ENROLMENT_INVALID,	/* 404 enrolment token unknown or expired */
 	ERR_BREACH_CHECK_DOWN,	/* 503 breached-password check unreachable and required */
+	ERR_UNKNOWN_USER,	/* 404 no active account of that name */
+	ERR_YOURSELF,		/* 422 a friend request, block or message to oneself */
+	ERR_ALREADY_FRIENDS,	/* 409 */
+	ERR_REQUEST_PENDING,	/* 409 the caller's request to that user is pending */
+	ERR_REQUEST_UNKNOWN,	/* 404 no such request addressed to (or sent by) the caller */
+	ERR_BLOCKED,		/* 403 the other user blocked the caller */
+	ERR_YOU_BLOCKED,	/* 409 the caller blocked the other user: unblock first */
+	ERR_NOT_FRIENDS,	/* 403 only friends may do this */
+	ERR_NO_KEY,		/* 404 no public key (of that id) for that user */
+	ERR_BAD_KEY,		/* 422 a JWK that is not a valid P-384 public key */
+	ERR_PRIVATE_KEY,	/* 422 a JWK holding a private key ("d") */
+	ERR_KEY_NOT_OWNED,	/* 422 a message names a key id that is not the sender's or recipient's */
+	ERR_REPLAY,		/* 409 a message with these keys, epoch and counter exists */
+	ERR_RATE_LIMITED,	/* 429 per-user limit; Retry-After */
 	ERR_DB_UNAVAILABLE,	/* 503 the database did not answer */
 	ERR_INTERNAL,		/* 500 a bug or a library failure; logged */
 	ERR__MAX

@@ -44,4 +44,30 @@ enum err sessions_list(struct req *);
 enum err sessions_delete(struct req *);
 extern const struct field password_change_fields[], totp_new_fields[], code_fields[];
 
+enum err events_get(struct req *);		/* event.c */
+
+enum err friends_list(struct req *);		/* friends.c */
+enum err friends_remove(struct req *);
+enum err blocks_list(struct req *);
+enum err blocks_add(struct req *);
+enum err blocks_remove(struct req *);
+
+enum err requests_post(struct req *);		/* request.c */
+enum err requests_list(struct req *);
+enum err requests_accept(struct req *);
+enum err requests_reject(struct req *);
+enum err requests_cancel(struct req *);
+extern const struct field request_fields[];
+
+enum err keys_put(struct req *);		/* keys.c */
+enum err keys_get(struct req *);
+enum err keys_history(struct req *);
+extern const struct field key_fields[], key_query[];
+
+enum err messages_post(struct req *);		/* messages.c */
+enum err messages_list(struct req *);
+enum err messages_delivered(struct req *);
+enum err messages_read(struct req *);
+extern const struct field message_fields[], history_query[], marker_fields[];
+
 #endif

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "b64.h"
 #include "challenge.h"
 #include "config.h"
 #include "db.h"
@@ -133,7 +134,7 @@ login_post_locked(struct req *r, const char *key)
 	/* Password right (or hard-locked, where the answer must not say). */
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
 		return ERR_INTERNAL;
-	session_b64url(raw, sizeof(raw), token);
+	b64url_encode(raw, sizeof(raw), token);
 	OPENSSL_cleanse(raw, sizeof(raw));
 	session_sha256(token, SESSION_TOKEN_LEN, hash);
 	p[0] = DB_BLOB(hash, 32);

@@ -55,8 +55,10 @@ discard(char *p, size_t size, size_t nmemb, void *ctx)
 	return size * nmemb;
 }
 
-int
-notify_publish(struct notify *n, const char *channel, const char *json, const char *rid)
+/* One request to the publisher: POST a message, or DELETE the channel. */
+static int
+notify_call(struct notify *n, const char *method, const char *channel, const char *json,
+    const char *rid)
 {
 	const struct config *c = n->cfg;
 	struct curl_slist *hdrs = NULL, *h;
@@ -87,8 +89,9 @@ notify_publish(struct notify *n, const char *channel, const char *json, const ch
 	    (rc = curl_easy_setopt(cu, CURLOPT_CONNECTTIMEOUT_MS, (long)c->nchan_timeout_ms)) != CURLE_OK ||
 	    (rc = curl_easy_setopt(cu, CURLOPT_TIMEOUT_MS, (long)c->nchan_timeout_ms)) != CURLE_OK ||
 	    (rc = curl_easy_setopt(cu, CURLOPT_HTTPHEADER, hdrs)) != CURLE_OK ||
-	    (rc = curl_easy_setopt(cu, CURLOPT_POSTFIELDS, json)) != CURLE_OK ||
-	    (rc = curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE, (long)strlen(json))) != CURLE_OK ||
+	    (json != NULL && (rc = curl_easy_setopt(cu, CURLOPT_POSTFIELDS, json)) != CURLE_OK) ||
+	    (json != NULL && (rc = curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE, (long)strlen(json))) != CURLE_OK) ||
+	    (json == NULL && (rc = curl_easy_setopt(cu, CURLOPT_CUSTOMREQUEST, method)) != CURLE_OK) ||
 	    (rc = curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, discard)) != CURLE_OK ||
 	    (c->nchan_socket[0] != '\0' &&
 	    (rc = curl_easy_setopt(cu, CURLOPT_UNIX_SOCKET_PATH, c->nchan_socket)) != CURLE_OK)) {
@@ -102,13 +105,27 @@ notify_publish(struct notify *n, const char *channel, const char *json, const ch
 	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hdrs);
 	if (rc != CURLE_OK) {
-		log_msg(LOG_WARN, "rid=%s notify: publish to %s failed: %s", rid, channel,
-		    curl_easy_strerror(rc));
+		log_msg(LOG_WARN, "rid=%s notify: %s to %s failed: %s", rid,
+		    json != NULL ? "publish" : method, channel, curl_easy_strerror(rc));
 		return -1;
 	}
-	if (status != 201 && status != 202) {
-		log_msg(LOG_WARN, "rid=%s notify: publish to %s answered %ld", rid, channel, status);
+	/* 201/202: delivered or stored; DELETE: 200 deleted, 404 no such channel. */
+	if (status != 201 && status != 202 && !(json == NULL && (status == 200 || status == 404))) {
+		log_msg(LOG_WARN, "rid=%s notify: %s to %s answered %ld", rid,
+		    json != NULL ? "publish" : method, channel, status);
 		return -1;
 	}
 	return 0;
+}
+
+int
+notify_publish(struct notify *n, const char *channel, const char *json, const char *rid)
+{
+	return notify_call(n, "POST", channel, json, rid);
+}
+
+int
+notify_delete(struct notify *n, const char *channel, const char *rid)
+{
+	return notify_call(n, "DELETE", channel, NULL, rid);
 }

@@ -32,4 +32,10 @@ int notify_channel_valid(const char *name);
  */
 int notify_publish(struct notify *, const char *channel, const char *json, const char *rid);
 
+/*
+ * Deletes channel: its stored messages go and its subscribers are
+ * disconnected (they must authenticate again to subscribe). 0 or -1.
+ */
+int notify_delete(struct notify *, const char *channel, const char *rid);
+
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "b64.h"
 #include "challenge.h"
 #include "config.h"
 #include "db.h"
@@ -48,7 +49,7 @@ register_enrolment(struct req *r, long long user_id, const char *purpose,
 
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
 		return ERR_INTERNAL;
-	session_b64url(raw, sizeof(raw), token);
+	b64url_encode(raw, sizeof(raw), token);
 	OPENSSL_cleanse(raw, sizeof(raw));
 	session_sha256(token, SESSION_TOKEN_LEN, hash);
 	p[0] = DB_BLOB(hash, 32);

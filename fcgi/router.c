@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "presence.h"
 #include "router.h"
 #include "session.h"
 
@@ -280,6 +281,7 @@ router_dispatch(const struct route *table, size_t n, struct req *r)
 			req_error(r, ERR_CSRF, NULL);
 			return;
 		}
+		presence_seen(r);
 	}
 
 	if ((e = check_query(r, rt->query, &bad)) != ERR_OK) {

@@ -9,35 +9,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include "b64.h"
 #include "config.h"
 #include "cookie.h"
 #include "db.h"
+#include "event.h"
 #include "log.h"
+#include "presence.h"
 #include "session.h"
 #include "utf8.h"
-
-void
-session_b64url(const unsigned char *in, size_t n, char *out)
-{
-	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t i, j = 0;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		out[j++] = a[in[i] >> 2];
-		out[j++] = a[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-		out[j++] = a[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
-		out[j++] = a[in[i + 2] & 63];
-	}
-	if (n - i == 1) {
-		out[j++] = a[in[i] >> 2];
-		out[j++] = a[(in[i] & 3) << 4];
-	} else if (n - i == 2) {
-		out[j++] = a[in[i] >> 2];
-		out[j++] = a[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-		out[j++] = a[(in[i + 1] & 15) << 2];
-	}
-	out[j] = '\0';
-}
 
 void
 session_hex(const unsigned char *in, size_t n, char *out)
@@ -80,7 +60,7 @@ session_load(struct req *r)
 	const char *tok = cookie_get(r->arena, r->cookie, SESSION_COOKIE);
 	struct session *s;
 	struct db_param p[3];
-	struct db_col c[3];
+	struct db_col c[4];
 	struct db_result res;
 	enum db_rc rc;
 
@@ -95,7 +75,8 @@ session_load(struct req *r)
 	c[0] = DB_COL_INT(&s->id);
 	c[1] = DB_COL_INT(&s->user_id);
 	c[2] = DB_COL_STR(s->username);
-	rc = db_run(r->db, STMT_SESSION_GET, p, 3, c, 3, NULL, NULL, &res);
+	c[3] = DB_COL_INT(&s->seen_age);
+	rc = db_run(r->db, STMT_SESSION_GET, p, 3, c, 4, NULL, NULL, &res);
 	if (rc != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	if (res.rows == 0)
@@ -174,7 +155,7 @@ session_create(struct req *r, long long user_id, const char *username)
 
 	if (s == NULL || RAND_bytes(raw, sizeof(raw)) != 1)
 		return ERR_INTERNAL;
-	session_b64url(raw, sizeof(raw), tok);
+	b64url_encode(raw, sizeof(raw), tok);
 	OPENSSL_cleanse(raw, sizeof(raw));
 	session_sha256(tok, SESSION_TOKEN_LEN, s->hash);
 	session_text(r->user_agent, ua, sizeof(ua));
@@ -216,5 +197,15 @@ session_end(struct req *r)
 	if (db_run(r->db, STMT_SESSION_DELETE, p, 2, NULL, 0, NULL, NULL, NULL) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	session_clear_cookie(r);
+	session_ended(r);
+	presence_left(r, r->session->user_id);
 	return ERR_OK;
+}
+
+void
+session_ended(struct req *r)
+{
+	/* Open event streams outlive their session: close the user's, and
+	 * only the sessions still alive subscribe again. */
+	event_close_streams(r, r->session->user_id);
 }

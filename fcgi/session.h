@@ -25,6 +25,7 @@ struct session {
 	char username[33];
 	unsigned char hash[32];
 	char csrf[65];
+	long long seen_age;	/* seconds since the user was last seen (presence.h) */
 };
 
 /* Loads the caller's live session into r->session and marks it seen:
@@ -41,14 +42,15 @@ int session_csrf_ok(const struct req *);
  * r->session is set (csrf included). ERR_OK or ERR_DB_UNAVAILABLE/INTERNAL. */
 enum err session_create(struct req *, long long user_id, const char *username);
 
-/* Ends the caller's session: deletes the row and clears the cookie. */
+/* Ends the caller's session: deletes the row, clears the cookie, closes the
+ * user's event streams and marks them offline if no session is left. */
 enum err session_end(struct req *);
+
+/* After other sessions of the caller's user were deleted: their event streams end. */
+void session_ended(struct req *);
 
 /* Adds a Set-Cookie that removes the session cookie. */
 void session_clear_cookie(struct req *);
-
-/* base64url without padding of n bytes into out (4*ceil(n/3) + 1 bytes). */
-void session_b64url(const unsigned char *in, size_t n, char *out);
 
 /* SHA-256 of s[0..n). */
 void session_sha256(const void *s, size_t n, unsigned char out[32]);

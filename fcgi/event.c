@@ -1,0 +1,97 @@
+/*
+ * event: publishing events and the GET /api/events handler (see event.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "db.h"
+#include "event.h"
+#include "handlers.h"
+#include "log.h"
+#include "notify.h"
+#include "session.h"
+
+#define EVENT_FANOUT_MAX 5000	/* friends told of one change */
+
+static void
+event_channel(long long uid, char out[24])
+{
+	snprintf(out, 24, "u%lld", uid);
+}
+
+static void
+event_send(struct req *r, const long long *uids, size_t n, json_t *ev)
+{
+	char channel[24], *s;
+
+	if (ev == NULL || (s = json_dumps(ev, JSON_COMPACT)) == NULL) {
+		log_msg(LOG_ERROR, "rid=%s event: cannot encode", r->id);
+		json_decref(ev);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		event_channel(uids[i], channel);
+		(void)notify_publish(r->notify, channel, s, r->id);	/* logged there */
+	}
+	free(s);
+	json_decref(ev);
+}
+
+void
+event_publish(struct req *r, long long uid, json_t *ev)
+{
+	event_send(r, &uid, 1, ev);
+}
+
+struct fanout {
+	long long id;
+	long long *ids;
+	size_t n;
+};
+
+static int
+fanout_row(void *ctx)
+{
+	struct fanout *f = ctx;
+
+	f->ids[f->n++] = f->id;
+	return f->n == EVENT_FANOUT_MAX;
+}
+
+void
+event_to_friends(struct req *r, long long uid, json_t *ev)
+{
+	struct fanout f = {0};
+	struct db_param p = DB_INT(uid);
+	struct db_col c = DB_COL_INT(&f.id);
+
+	if ((f.ids = arena_alloc(r->arena, EVENT_FANOUT_MAX * sizeof(*f.ids))) == NULL ||
+	    db_run(r->db, STMT_FRIEND_IDS, &p, 1, &c, 1, fanout_row, &f, NULL) != DB_OK) {
+		log_msg(LOG_WARN, "rid=%s event: cannot list friends of %lld", r->id, uid);
+		json_decref(ev);
+		return;
+	}
+	event_send(r, f.ids, f.n, ev);
+}
+
+void
+event_close_streams(struct req *r, long long uid)
+{
+	char channel[24];
+
+	event_channel(uid, channel);
+	(void)notify_delete(r->notify, channel, r->id);
+}
+
+enum err
+events_get(struct req *r)
+{
+	char path[48];
+
+	snprintf(path, sizeof(path), "/internal/sub/u%lld", r->session->user_id);
+	req_header(r, "X-Accel-Redirect", path);
+	req_header(r, "X-Accel-Buffering", "no");
+	r->status = 200;
+	r->resp_type = "text/plain";
+	return ERR_OK;
+}

@@ -1,0 +1,301 @@
+/*
+ * friends: relations between two users, the friend list, removal and
+ * blocks (see friends.h).
+ */
+#include <string.h>
+
+#include "db.h"
+#include "event.h"
+#include "friends.h"
+#include "handlers.h"
+#include "session.h"
+#include "user.h"
+
+enum err
+friends_peer(struct req *r, const char *name, struct peer *p)
+{
+	struct db_param in = DB_STR(name);
+	struct db_col c[2] = {DB_COL_INT(&p->id), DB_COL_STR(p->username)};
+	struct db_result res;
+
+	memset(p, 0, sizeof(*p));
+	if (!user_name_valid(name, strlen(name)))
+		return ERR_UNKNOWN_USER;
+	if (db_run(r->db, STMT_USER_ACTIVE_BY_NAME, &in, 1, c, 2, NULL, NULL, &res) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	if (res.rows != 1)
+		return ERR_UNKNOWN_USER;
+	return p->id == r->session->user_id ? ERR_YOURSELF : ERR_OK;
+}
+
+enum err
+friends_lock_pair(struct req *r, long long a, long long b)
+{
+	long long id;
+	struct db_param p[2] = {DB_INT(a), DB_INT(b)};
+	struct db_col c = DB_COL_INT(&id);
+
+	/* The statement locks every row it reads, fetched or not. */
+	return db_run(r->db, STMT_PAIR_LOCK, p, 2, &c, 1, NULL, NULL, NULL) == DB_OK ?
+	    ERR_OK : ERR_DB_UNAVAILABLE;
+}
+
+enum err
+friends_relation(struct req *r, long long a, long long b, struct relation *rel)
+{
+	struct db_param p[10] = {DB_INT(a), DB_INT(b), DB_INT(a), DB_INT(b), DB_INT(b), DB_INT(a),
+	    DB_INT(a), DB_INT(b), DB_INT(b), DB_INT(a)};
+	struct db_col c[5] = {DB_COL_INT(&rel->friends), DB_COL_INT(&rel->request_out),
+	    DB_COL_INT(&rel->request_in), DB_COL_INT(&rel->blocking), DB_COL_INT(&rel->blocked)};
+
+	memset(rel, 0, sizeof(*rel));
+	return db_run(r->db, STMT_RELATION, p, 10, c, 5, NULL, NULL, NULL) == DB_OK ?
+	    ERR_OK : ERR_DB_UNAVAILABLE;
+}
+
+json_t *
+friends_user_json(long long id, const char *username)
+{
+	return json_pack("{s:I, s:s}", "user_id", (json_int_t)id, "username", username);
+}
+
+enum err
+friends_begin(struct req *r, const struct peer *peer)
+{
+	if (db_begin(r->db) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	return friends_lock_pair(r, r->session->user_id, peer->id) == ERR_OK ? ERR_OK :
+	    friends_abort(r, ERR_DB_UNAVAILABLE);
+}
+
+enum err
+friends_commit(struct req *r)
+{
+	if (db_commit(r->db) != DB_OK) {
+		db_rollback(r->db);
+		return ERR_DB_UNAVAILABLE;
+	}
+	return ERR_OK;
+}
+
+enum err
+friends_abort(struct req *r, enum err e)
+{
+	db_rollback(r->db);
+	return e;
+}
+
+/* --- GET /api/friends ---------------------------------------------------- */
+
+struct friend_row {
+	long long id, online, unread, key_id;
+	char username[33], since[32], seen[32];
+	json_t *list;
+};
+
+static int
+friend_row(void *ctx)
+{
+	struct friend_row *f = ctx;
+	json_t *j = json_pack("{s:I, s:s, s:s, s:b, s:o, s:I, s:o}",
+	    "user_id", (json_int_t)f->id, "username", f->username, "since", f->since,
+	    "online", (int)f->online, "last_seen", f->seen[0] ? json_string(f->seen) : json_null(),
+	    "unread", (json_int_t)f->unread,
+	    "key_id", f->key_id > 0 ? json_integer(f->key_id) : json_null());
+
+	return j == NULL || json_array_append_new(f->list, j) != 0;
+}
+
+enum err
+friends_list(struct req *r)
+{
+	struct friend_row f = {.list = json_array()};
+	struct db_param p = DB_INT(r->session->user_id);
+	struct db_col c[7] = {DB_COL_INT(&f.id), DB_COL_STR(f.username), DB_COL_STR(f.since),
+	    DB_COL_INT(&f.online), DB_COL_STR(f.seen), DB_COL_INT(&f.unread), DB_COL_INT(&f.key_id)};
+
+	if (f.list == NULL)
+		return ERR_INTERNAL;
+	if (db_run(r->db, STMT_FRIEND_LIST, &p, 1, c, 7, friend_row, &f, NULL) != DB_OK) {
+		json_decref(f.list);
+		return ERR_DB_UNAVAILABLE;
+	}
+	req_json(r, 200, json_pack("{s:o}", "friends", f.list));
+	return ERR_OK;
+}
+
+/* --- DELETE /api/friends/{username} -------------------------------------- */
+
+/* Tells both sides that a friendship ended. */
+static void
+friends_removed(struct req *r, const struct peer *peer)
+{
+	const struct session *s = r->session;
+
+	event_publish(r, peer->id, json_pack("{s:s, s:s, s:o}", "type", "friend", "state", "removed",
+	    "user", friends_user_json(s->user_id, s->username)));
+	event_publish(r, s->user_id, json_pack("{s:s, s:s, s:o}", "type", "friend", "state", "removed",
+	    "user", friends_user_json(peer->id, peer->username)));
+}
+
+/* Deletes the friendship of the caller and peer; *ended says whether there was one. */
+static enum err
+friends_end(struct req *r, const struct peer *peer, int *ended)
+{
+	long long me = r->session->user_id;
+	struct db_param p[4] = {DB_INT(me), DB_INT(peer->id), DB_INT(peer->id), DB_INT(me)};
+	struct db_result res;
+
+	if (db_run(r->db, STMT_FRIEND_DELETE, p, 4, NULL, 0, NULL, NULL, &res) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	*ended = res.affected > 0;
+	return ERR_OK;
+}
+
+enum err
+friends_remove(struct req *r)
+{
+	struct peer peer;
+	int ended = 0;
+	enum err e;
+
+	if ((e = friends_peer(r, r->captures[0], &peer)) != ERR_OK)
+		return e == ERR_YOURSELF ? ERR_NOT_FRIENDS : e;
+	if ((e = friends_begin(r, &peer)) != ERR_OK)
+		return e;
+	if ((e = friends_end(r, &peer, &ended)) != ERR_OK)
+		return friends_abort(r, e);
+	if (!ended)
+		return friends_abort(r, ERR_NOT_FRIENDS);
+	if ((e = friends_commit(r)) != ERR_OK)
+		return e;
+	friends_removed(r, &peer);
+	r->status = 204;
+	return ERR_OK;
+}
+
+/* --- blocks ---------------------------------------------------------------- */
+
+struct block_row {
+	long long id;
+	char username[33], since[32];
+	json_t *list;
+};
+
+static int
+block_row(void *ctx)
+{
+	struct block_row *b = ctx;
+	json_t *j = json_pack("{s:I, s:s, s:s}", "user_id", (json_int_t)b->id,
+	    "username", b->username, "since", b->since);
+
+	return j == NULL || json_array_append_new(b->list, j) != 0;
+}
+
+enum err
+blocks_list(struct req *r)
+{
+	struct block_row b = {.list = json_array()};
+	struct db_param p = DB_INT(r->session->user_id);
+	struct db_col c[3] = {DB_COL_INT(&b.id), DB_COL_STR(b.username), DB_COL_STR(b.since)};
+
+	if (b.list == NULL)
+		return ERR_INTERNAL;
+	if (db_run(r->db, STMT_BLOCK_LIST, &p, 1, c, 3, block_row, &b, NULL) != DB_OK) {
+		json_decref(b.list);
+		return ERR_DB_UNAVAILABLE;
+	}
+	req_json(r, 200, json_pack("{s:o}", "blocks", b.list));
+	return ERR_OK;
+}
+
+struct cancelled {
+	long long id, from;
+	long long ids[2], froms[2];
+	size_t n;
+};
+
+static int
+cancelled_row(void *ctx)
+{
+	struct cancelled *c = ctx;
+
+	if (c->n < 2) {
+		c->ids[c->n] = c->id;
+		c->froms[c->n++] = c->from;
+	}
+	return 0;
+}
+
+/*
+ * Blocking ends the friendship and every request between the two; both
+ * sides hear of what ended (the blocked user learns of the block only by
+ * the refusals that follow).
+ */
+enum err
+blocks_add(struct req *r)
+{
+	long long me = r->session->user_id;
+	struct peer peer;
+	struct cancelled gone = {0};
+	struct db_param p[4];
+	struct db_col c[2] = {DB_COL_INT(&gone.id), DB_COL_INT(&gone.from)};
+	struct db_result res;
+	int ended = 0, added;
+	enum err e;
+
+	if ((e = friends_peer(r, r->captures[0], &peer)) != ERR_OK)
+		return e;
+	if ((e = friends_begin(r, &peer)) != ERR_OK)
+		return e;
+	p[0] = DB_INT(me);
+	p[1] = DB_INT(peer.id);
+	if (db_run(r->db, STMT_BLOCK_INSERT, p, 2, NULL, 0, NULL, NULL, &res) != DB_OK)
+		return friends_abort(r, ERR_DB_UNAVAILABLE);
+	added = res.affected == 1;
+	if ((e = friends_end(r, &peer, &ended)) != ERR_OK)
+		return friends_abort(r, e);
+	p[2] = DB_INT(peer.id);
+	p[3] = DB_INT(me);
+	if (db_run(r->db, STMT_REQUEST_DELETE_PAIR, p, 4, c, 2, cancelled_row, &gone, NULL) != DB_OK)
+		return friends_abort(r, ERR_DB_UNAVAILABLE);
+	if ((e = friends_commit(r)) != ERR_OK)
+		return e;
+	if (ended)
+		friends_removed(r, &peer);
+	for (size_t i = 0; i < gone.n; i++) {
+		json_t *ev = json_pack("{s:s, s:I, s:s, s:o, s:o}", "type", "request", "id",
+		    (json_int_t)gone.ids[i], "state", "cancelled",
+		    "from", gone.froms[i] == me ? friends_user_json(me, r->session->username) :
+		    friends_user_json(peer.id, peer.username),
+		    "to", gone.froms[i] == me ? friends_user_json(peer.id, peer.username) :
+		    friends_user_json(me, r->session->username));
+
+		event_publish(r, me, json_incref(ev));
+		event_publish(r, peer.id, ev);
+	}
+	req_json(r, added ? 201 : 200, json_pack("{s:o}", "blocked", friends_user_json(peer.id, peer.username)));
+	return ERR_OK;
+}
+
+enum err
+blocks_remove(struct req *r)
+{
+	struct peer peer;
+	struct db_param p[2];
+	struct db_result res;
+	enum err e;
+
+	if ((e = friends_peer(r, r->captures[0], &peer)) != ERR_OK)
+		return e;
+	p[0] = DB_INT(r->session->user_id);
+	p[1] = DB_INT(peer.id);
+	if (db_run(r->db, STMT_BLOCK_DELETE, p, 2, NULL, 0, NULL, NULL, &res) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	if (res.affected == 0) {
+		req_error(r, ERR_NOT_FOUND, "You have not blocked this user.");
+		return ERR_ANSWERED;
+	}
+	r->status = 204;
+	return ERR_OK;
+}

@@ -1,0 +1,25 @@
+/*
+ * ratelimit: per-user limits on actions that others receive (messages,
+ * friend requests, key changes), kept in MariaDB so that every worker on
+ * every host counts together.
+ *
+ * The algorithm is GCRA (a token bucket without a refill timer): each
+ * user and action has a theoretical arrival time `tat`; an action is
+ * allowed while max(tat, now) + interval stays within burst × interval of
+ * now, and then moves tat by one interval. One conditional UPDATE decides,
+ * so parallel requests cannot both take the last token.
+ */
+#ifndef CHATD_RATELIMIT_H
+#define CHATD_RATELIMIT_H
+
+#include "err.h"
+#include "req.h"
+
+/*
+ * Takes one token of `action` (at most 16 ASCII characters) for the
+ * caller: ERR_OK; ERR_ANSWERED after answering 429 rate_limited with
+ * Retry-After; or ERR_DB_UNAVAILABLE.
+ */
+enum err ratelimit_take(struct req *, const char *action, int per_minute, int burst);
+
+#endif

@@ -1,0 +1,298 @@
+/*
+ * request: friend requests (design §3 "Friends").
+ *   POST   /api/friends/requests              {username}: 201 request, or 200
+ *                                             friendship when it crosses theirs
+ *   GET    /api/friends/requests              {incoming, outgoing}
+ *   POST   /api/friends/requests/{id}/accept  the recipient: 200 friendship
+ *   POST   /api/friends/requests/{id}/reject  the recipient: 204
+ *   DELETE /api/friends/requests/{id}         the sender cancels: 204
+ * A request that is not the caller's to act on is answered as if it did not
+ * exist (404), so request ids tell nobody anything. Both sides hear of every
+ * change as a "request" event, and of a new friendship as a "friend" event.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "db.h"
+#include "event.h"
+#include "friends.h"
+#include "handlers.h"
+#include "ratelimit.h"
+#include "session.h"
+#include "user.h"
+
+static int
+request_name_ok(const char *s, size_t n)
+{
+	return user_name_valid(s, n);
+}
+
+const struct field request_fields[] = {
+	{"username", FIELD_STRING, FIELD_REQUIRED, 1, 64, NULL, request_name_ok},
+	{NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+static json_t *
+me_json(struct req *r)
+{
+	return friends_user_json(r->session->user_id, r->session->username);
+}
+
+/* A "request" event of state for request id from → to, told to both sides. */
+static void
+request_event(struct req *r, long long id, const char *state, json_t *from, json_t *to,
+    long long from_id, long long to_id)
+{
+	json_t *ev = json_pack("{s:s, s:I, s:s, s:o, s:o}", "type", "request", "id", (json_int_t)id,
+	    "state", state, "from", from, "to", to);
+
+	event_publish(r, from_id, json_incref(ev));
+	event_publish(r, to_id, ev);
+}
+
+/* Makes the caller and peer friends (inside friends_begin). */
+static enum err
+request_befriend(struct req *r, const struct peer *peer)
+{
+	long long me = r->session->user_id;
+	struct db_param p[4] = {DB_INT(me), DB_INT(peer->id), DB_INT(peer->id), DB_INT(me)};
+
+	return db_run(r->db, STMT_FRIEND_INSERT, p, 4, NULL, 0, NULL, NULL, NULL) == DB_OK ?
+	    ERR_OK : ERR_DB_UNAVAILABLE;
+}
+
+/* Deletes request id from → to (inside friends_begin); ERR_REQUEST_UNKNOWN when gone. */
+static enum err
+request_delete(struct req *r, long long id, long long from, long long to)
+{
+	struct db_param p[3] = {DB_INT(id), DB_INT(from), DB_INT(to)};
+	struct db_result res;
+
+	if (db_run(r->db, STMT_REQUEST_DELETE, p, 3, NULL, 0, NULL, NULL, &res) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	return res.affected == 1 ? ERR_OK : ERR_REQUEST_UNKNOWN;
+}
+
+/* After commit: both sides hear that request id (peer → caller) was accepted. */
+static void
+request_accepted(struct req *r, long long id, const struct peer *peer)
+{
+	const struct session *s = r->session;
+
+	request_event(r, id, "accepted", friends_user_json(peer->id, peer->username), me_json(r),
+	    peer->id, s->user_id);
+	event_publish(r, peer->id, json_pack("{s:s, s:s, s:o}", "type", "friend", "state", "added",
+	    "user", me_json(r)));
+	event_publish(r, s->user_id, json_pack("{s:s, s:s, s:o}", "type", "friend", "state", "added",
+	    "user", friends_user_json(peer->id, peer->username)));
+}
+
+static void
+request_friend_answer(struct req *r, long long id, const struct peer *peer)
+{
+	req_json(r, 200, json_pack("{s:s, s:I, s:o}", "state", "accepted", "id", (json_int_t)id,
+	    "friend", friends_user_json(peer->id, peer->username)));
+}
+
+enum err
+requests_post(struct req *r)
+{
+	const struct config *cfg = r->cfg;
+	long long me = r->session->user_id;
+	struct relation rel;
+	struct peer peer;
+	struct db_param p[2];
+	struct db_result res;
+	enum err e;
+
+	if ((e = friends_peer(r, fields_str(r->in, "username"), &peer)) != ERR_OK)
+		return e;
+	if ((e = ratelimit_take(r, "friend", cfg->friend_rate, cfg->friend_burst)) != ERR_OK)
+		return e;
+	if ((e = friends_begin(r, &peer)) != ERR_OK)
+		return e;
+	if ((e = friends_relation(r, me, peer.id, &rel)) != ERR_OK)
+		return friends_abort(r, e);
+	if (rel.blocking)
+		return friends_abort(r, ERR_YOU_BLOCKED);
+	if (rel.blocked)
+		return friends_abort(r, ERR_BLOCKED);
+	if (rel.friends)
+		return friends_abort(r, ERR_ALREADY_FRIENDS);
+	if (rel.request_out)
+		return friends_abort(r, ERR_REQUEST_PENDING);
+	if (rel.request_in) {
+		/* They asked first: this request answers theirs. */
+		if ((e = request_delete(r, rel.request_in, peer.id, me)) != ERR_OK ||
+		    (e = request_befriend(r, &peer)) != ERR_OK)
+			return friends_abort(r, e);
+		if ((e = friends_commit(r)) != ERR_OK)
+			return e;
+		request_accepted(r, rel.request_in, &peer);
+		request_friend_answer(r, rel.request_in, &peer);
+		return ERR_OK;
+	}
+	p[0] = DB_INT(me);
+	p[1] = DB_INT(peer.id);
+	if (db_run(r->db, STMT_REQUEST_INSERT, p, 2, NULL, 0, NULL, NULL, &res) != DB_OK)
+		return friends_abort(r, ERR_DB_UNAVAILABLE);
+	if ((e = friends_commit(r)) != ERR_OK)
+		return e;
+	request_event(r, res.insert_id, "pending", me_json(r), friends_user_json(peer.id, peer.username),
+	    me, peer.id);
+	req_json(r, 201, json_pack("{s:s, s:I, s:o}", "state", "pending", "id", (json_int_t)res.insert_id,
+	    "to", friends_user_json(peer.id, peer.username)));
+	return ERR_OK;
+}
+
+/* --- GET /api/friends/requests ------------------------------------------- */
+
+struct request_row {
+	long long id, uid;
+	char username[33], created[32];
+	json_t *list;
+};
+
+static int
+request_row(void *ctx)
+{
+	struct request_row *q = ctx;
+	json_t *j = json_pack("{s:I, s:o, s:s}", "id", (json_int_t)q->id,
+	    "user", friends_user_json(q->uid, q->username), "created_at", q->created);
+
+	return j == NULL || json_array_append_new(q->list, j) != 0;
+}
+
+static json_t *
+request_list(struct req *r, enum db_stmt st)
+{
+	struct request_row q = {.list = json_array()};
+	struct db_param p = DB_INT(r->session->user_id);
+	struct db_col c[4] = {DB_COL_INT(&q.id), DB_COL_INT(&q.uid), DB_COL_STR(q.username),
+	    DB_COL_STR(q.created)};
+
+	if (q.list != NULL && db_run(r->db, st, &p, 1, c, 4, request_row, &q, NULL) != DB_OK) {
+		json_decref(q.list);
+		return NULL;
+	}
+	return q.list;
+}
+
+enum err
+requests_list(struct req *r)
+{
+	json_t *in = request_list(r, STMT_REQUESTS_IN), *out;
+
+	if (in == NULL)
+		return ERR_DB_UNAVAILABLE;
+	if ((out = request_list(r, STMT_REQUESTS_OUT)) == NULL) {
+		json_decref(in);
+		return ERR_DB_UNAVAILABLE;
+	}
+	req_json(r, 200, json_pack("{s:o, s:o}", "incoming", in, "outgoing", out));
+	return ERR_OK;
+}
+
+/* --- acting on one request --------------------------------------------- */
+
+/* A request id from the path: 1 .. 2^63-1 in plain digits, else 0. */
+static long long
+request_id(const char *s)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s < '1' || *s > '9' || strlen(s) > 19)
+		return 0;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	return errno == 0 && *end == '\0' ? v : 0;
+}
+
+/*
+ * Loads request {id} for the caller as its recipient (incoming) or sender,
+ * starts the transaction and locks the pair; the request is read again
+ * under the lock by the delete that follows.
+ */
+static enum err
+request_open(struct req *r, int incoming, long long *id, struct peer *peer)
+{
+	long long from = 0, to = 0, me = r->session->user_id;
+	struct db_param p;
+	struct db_col c[2] = {DB_COL_INT(&from), DB_COL_INT(&to)};
+	struct db_result res;
+	struct user who;
+	enum err e;
+
+	memset(peer, 0, sizeof(*peer));
+	if ((*id = request_id(r->captures[0])) == 0)
+		return ERR_REQUEST_UNKNOWN;
+	p = DB_INT(*id);
+	if (db_run(r->db, STMT_REQUEST_GET, &p, 1, c, 2, NULL, NULL, &res) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	if (res.rows != 1 || (incoming ? to : from) != me)
+		return ERR_REQUEST_UNKNOWN;
+	if ((e = user_by_id(r, incoming ? from : to, &who)) != ERR_OK)
+		return e == ERR_NOT_FOUND ? ERR_REQUEST_UNKNOWN : e;
+	peer->id = who.id;
+	memcpy(peer->username, who.username, sizeof(peer->username));
+	return friends_begin(r, peer);
+}
+
+enum err
+requests_accept(struct req *r)
+{
+	struct peer peer;
+	long long id;
+	enum err e;
+
+	if ((e = request_open(r, 1, &id, &peer)) != ERR_OK)
+		return e;
+	if ((e = request_delete(r, id, peer.id, r->session->user_id)) != ERR_OK ||
+	    (e = request_befriend(r, &peer)) != ERR_OK)
+		return friends_abort(r, e);
+	if ((e = friends_commit(r)) != ERR_OK)
+		return e;
+	request_accepted(r, id, &peer);
+	request_friend_answer(r, id, &peer);
+	return ERR_OK;
+}
+
+/* Reject (incoming) or cancel (outgoing): the request is deleted. */
+static enum err
+request_drop(struct req *r, int incoming, const char *state)
+{
+	long long me = r->session->user_id, id;
+	struct peer peer;
+	enum err e;
+
+	if ((e = request_open(r, incoming, &id, &peer)) != ERR_OK)
+		return e;
+	e = incoming ? request_delete(r, id, peer.id, me) : request_delete(r, id, me, peer.id);
+	if (e != ERR_OK)
+		return friends_abort(r, e);
+	if ((e = friends_commit(r)) != ERR_OK)
+		return e;
+	if (incoming)
+		request_event(r, id, state, friends_user_json(peer.id, peer.username), me_json(r),
+		    peer.id, me);
+	else
+		request_event(r, id, state, me_json(r), friends_user_json(peer.id, peer.username),
+		    me, peer.id);
+	r->status = 204;
+	return ERR_OK;
+}
+
+enum err
+requests_reject(struct req *r)
+{
+	return request_drop(r, 1, "rejected");
+}
+
+enum err
+requests_cancel(struct req *r)
+{
+	return request_drop(r, 0, "cancelled");
+}
