@@ -280,6 +280,78 @@ class Client:
         return r.json()
 
 
+def b64u(data):
+    """base64url without padding, the API's form of binary values."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def new_jwk():
+    """(private key, public JWK) of a fresh ECDH P-384 key pair, as WebCrypto exports it."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    k = ec.generate_private_key(ec.SECP384R1())
+    n = k.public_key().public_numbers()
+    return k, {"kty": "EC", "crv": "P-384", "x": b64u(n.x.to_bytes(48, "big")),
+               "y": b64u(n.y.to_bytes(48, "big")), "ext": True}
+
+
+def message(to, sender_key_id, recipient_key_id, counter, epoch=1, kind="text", size=48):
+    """A message body as the browser sends it. The server never opens one,
+    so random bytes of the right lengths stand for IV, ciphertext and MACs."""
+    m = {"to": to, "kind": kind, "sender_key_id": sender_key_id, "recipient_key_id": recipient_key_id,
+         "epoch": epoch, "counter": counter, "iv": b64u(bytes(4) + counter.to_bytes(8, "big")),
+         "ciphertext": b64u(os.urandom(size)), "mac": b64u(os.urandom(32))}
+    if kind == "rekey":
+        m["mac2"] = b64u(os.urandom(32))
+    return m
+
+
+class Peer:
+    """A logged-in client with its account and published key: one side of a chat."""
+
+    def __init__(self, client, user, key_id=None):
+        self.client, self.user, self.key_id = client, user, key_id
+
+    @property
+    def name(self):
+        return self.user.username
+
+    def put_key(self):
+        _, jwk = new_jwk()
+        r = self.client.request("PUT", "/api/keys", json={"jwk": jwk})
+        assert r.status_code == 201, r.text
+        self.key_id = r.json()["key_id"]
+        return self.key_id
+
+    def befriend(self, other):
+        r = self.client.post("/api/friends/requests", {"username": other.name})
+        assert r.status_code == 201, r.text
+        r = other.client.post(f"/api/friends/requests/{r.json()['id']}/accept")
+        assert r.status_code == 200, r.text
+
+    def send(self, other, counter, **kw):
+        return self.client.post("/api/messages", message(other.name, self.key_id, other.key_id, counter, **kw))
+
+    def history(self, other, **params):
+        q = urllib.parse.urlencode({"with": other.name, **params})
+        return self.client.get(f"/api/messages?{q}")
+
+
+def peer(clients, key=True):
+    """A new account, logged in, with a published key (unless key=False)."""
+    c = clients()
+    p = Peer(c, c.new_user())
+    if key:
+        p.put_key()
+    return p
+
+
+def friends(clients):
+    """Two new accounts that are friends, each with a key."""
+    a, b = peer(clients), peer(clients)
+    a.befriend(b)
+    return a, b
+
+
 def env_stack():
     """The stack's settings from the environment (tests/run.sh exports them)."""
     return {k: v for k, v in os.environ.items() if k.startswith("CHAT_")}
