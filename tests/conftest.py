@@ -93,7 +93,18 @@ def private_chatd(stack):
         d.stop()
 
 
+REPORT = []
+
+
+@pytest.fixture(scope="session")
+def report():
+    """Lines (measurements) to print in the layer's closing summary."""
+    return REPORT
+
+
 def pytest_terminal_summary(terminalreporter):
+    for line in REPORT:
+        terminalreporter.write_line(line)
     stats = terminalreporter.stats
     passed = len(stats.get("passed", []))
     failed = len(stats.get("failed", [])) + len(stats.get("error", []))

@@ -136,3 +136,74 @@ class EventStream:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class IdleCrowd:
+    """n idle subscribers of the event stream, spread over the sessions of
+    `clients`, held open by one asyncio loop in a thread (reconnecting when
+    nginx ends a stream), so a test can measure delivery with them present."""
+
+    def __init__(self, clients, n, path="/api/events"):
+        import asyncio
+        self.asyncio = asyncio
+        self.clients, self.n, self.path = clients, n, path
+        self.connected = 0
+        self.failures = []
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        if not self.ready.wait(120):
+            raise AssertionError(f"only {self.connected} of {n} idle subscribers connected")
+        if self.failures:
+            raise AssertionError(f"idle subscribers failed: {self.failures[:3]}")
+
+    def _run(self):
+        self.asyncio.set_event_loop(self.loop)
+        self.loop.run_until_complete(self._main())
+
+    async def _one(self, client, ctx, opened):
+        u = urllib.parse.urlsplit(client.base)
+        first = True
+        while not self.stopping.is_set():
+            try:
+                reader, writer = await self.asyncio.open_connection(
+                    u.hostname, u.port, ssl=ctx, server_hostname=u.hostname,
+                    local_addr=(client.source, 0))
+                writer.write((f"GET {self.path} HTTP/1.1\r\nHost: {u.hostname}:{u.port}\r\n"
+                              f"Accept: text/event-stream\r\nCookie: {chat.COOKIE}={client.cookie}\r\n\r\n").encode())
+                status = (await reader.readline()).decode()
+                if " 200 " not in status:
+                    raise OSError(status.strip())
+                if first:
+                    first = False
+                    self.connected += 1
+                    opened.release()
+                while await reader.read(4096):
+                    pass
+                writer.close()
+            except (OSError, self.asyncio.IncompleteReadError) as e:
+                if first:
+                    self.failures.append(repr(e))
+                    first = False
+                    opened.release()
+                    return
+                await self.asyncio.sleep(0.5)
+
+    async def _main(self):
+        self.stopping = self.asyncio.Event()
+        ctx = ssl.create_default_context(cafile=self.clients[0].stack["CHAT_CA"])
+        ctx.set_alpn_protocols(["http/1.1"])
+        opened = self.asyncio.Semaphore(0)
+        self.tasks = []
+        for i in range(self.n):         # one at a time: each is up before the next starts
+            self.tasks.append(self.asyncio.ensure_future(self._one(self.clients[i % len(self.clients)], ctx, opened)))
+            await opened.acquire()
+        self.ready.set()
+        await self.stopping.wait()
+        for t in self.tasks:
+            t.cancel()
+
+    def close(self):
+        self.loop.call_soon_threadsafe(self.stopping.set)
+        self.thread.join(30)
