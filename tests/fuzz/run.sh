@@ -30,10 +30,11 @@ declare -A deps=(
 	[query]="fcgi/query.c fcgi/utf8.c fcgi/arena.c"
 	[cookie]="fcgi/cookie.c fcgi/arena.c"
 	[fields]="fcgi/fields.c fcgi/utf8.c"
-	[router]="fcgi/router.c fcgi/query.c fcgi/utf8.c fcgi/arena.c fcgi/buf.c fcgi/resp.c fcgi/log.c fcgi/fields.c fcgi/err.c fcgi/session.c fcgi/cookie.c fcgi/db.c"
+	[router]="fcgi/router.c fcgi/query.c fcgi/utf8.c fcgi/arena.c fcgi/buf.c fcgi/resp.c fcgi/log.c fcgi/fields.c fcgi/err.c fcgi/session.c fcgi/cookie.c fcgi/db.c fcgi/b64.c fcgi/presence.c fcgi/event.c fcgi/notify.c"
 	[tmpl]="fcgi/tmpl.c fcgi/buf.c fcgi/utf8.c"
+	[b64]="fcgi/b64.c"
 )
-harnesses="query cookie fields router tmpl"
+harnesses="query cookie fields router tmpl b64"
 
 passed=0
 failed=0
@@ -42,7 +43,7 @@ declare -A status
 # Build all in parallel; a harness that does not build is a failed test.
 for h in $harnesses; do
 	# shellcheck disable=SC2086
-	$CC $CFLAGS -o "$out/fuzz_$h" "$src/fuzz_$h.c" ${deps[$h]} -ljansson -lcrypto $(mariadb_config --libs) \
+	$CC $CFLAGS -o "$out/fuzz_$h" "$src/fuzz_$h.c" ${deps[$h]} -ljansson -lcrypto -lcurl $(mariadb_config --libs) \
 	    >"$out/build_$h.log" 2>&1 &
 	pids[$!]=$h
 done
