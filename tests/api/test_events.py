@@ -13,14 +13,13 @@ import os
 import secrets
 import socket
 import ssl
-import statistics
 import subprocess
 import time
 import urllib.parse
 
 from accounts import assert_error
 from chat import friends, new_jwk, peer, sql
-from events import EventStream, IdleCrowd
+from events import EventStream, IdleCrowd, delivery_times, latency_summary
 
 
 def stream(p, **kw):
@@ -266,24 +265,6 @@ def test_the_stream_works_over_http2(clients):
 
 # --- delivery time -----------------------------------------------------------------
 
-def delivery_times(a, b, s, n):
-    """ms from sending each message to its event arriving on b's stream."""
-    times = []
-    for i in range(n):
-        t0 = time.monotonic()
-        r = a.send(b, i + 1, size=64)
-        assert r.status_code == 201, r.text
-        ev = s.next({"type": "message", "id": r.json()["id"]})
-        times.append((ev["at"] - t0) * 1000)
-    return times
-
-
-def summary(label, times):
-    q = statistics.quantiles(times, n=100, method="inclusive")
-    return f"event delivery {label}: n={len(times)} p50={statistics.median(times):.1f} ms p99={q[98]:.1f} ms " \
-           f"max={max(times):.1f} ms"
-
-
 def test_delivery_time_at_rest_and_with_500_idle_subscribers(clients, report):
     a, b = friends(clients)
     with stream(b) as s:
@@ -297,8 +278,8 @@ def test_delivery_time_at_rest_and_with_500_idle_subscribers(clients, report):
             busy = delivery_times(c, b, s, 50)
         finally:
             crowd.close()
-    report.append(summary("at rest", rest))
-    report.append(summary("with 500 idle subscribers", busy))
+    report.append(latency_summary("at rest", rest))
+    report.append(latency_summary("with 500 idle subscribers", busy))
     # Every message arrived (next() would have failed otherwise); the times
     # are reported, not judged: a busy CI machine is not a benchmark.
     assert len(rest) == len(busy) == 50

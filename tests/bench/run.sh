@@ -3,12 +3,15 @@
 # ports 28443/28080, one pool of CHATD_WORKERS x CHATD_THREADS), measured with
 # wrk from the same machine, so the numbers include TLS, nginx and MariaDB.
 #   BENCH_SECONDS [10]   BENCH_CONNECTIONS [64]   BENCH_THREADS [2]
+#   BENCH_USERS [15] (account flow)   BENCH_EVENTS [300]   BENCH_IDLE [500] (event delivery)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 secs=${BENCH_SECONDS:-10} conns=${BENCH_CONNECTIONS:-64} threads=${BENCH_THREADS:-2}
 export CHAT_HTTPS_PORT=${CHAT_HTTPS_PORT:-28443} CHAT_HTTP_PORT=${CHAT_HTTP_PORT:-28080}
 export CHAT_API_RATE=100000r/s CHAT_API_BURST=100000 CHAT_POOLS=a CHATD_BCRYPT_COST=${CHATD_BCRYPT_COST:-12}
+# The per-user send limit would stop the event benchmark, which is one sender.
+export CHATD_SEND_RATE=100000 CHATD_SEND_BURST=100000
 
 tests/stack.sh stop bench >/dev/null 2>&1 || true
 tests/stack.sh start bench
@@ -31,3 +34,6 @@ set -a
 eval "$(tests/stack.sh env bench)"
 set +a
 /usr/bin/python3 tests/bench/login.py
+
+echo
+/usr/bin/python3 tests/bench/events.py

@@ -7,6 +7,7 @@ import json
 import queue
 import socket
 import ssl
+import statistics
 import threading
 import time
 import urllib.parse
@@ -207,3 +208,22 @@ class IdleCrowd:
     def close(self):
         self.loop.call_soon_threadsafe(self.stopping.set)
         self.thread.join(30)
+
+
+def delivery_times(sender, recipient, stream, n, first_counter=1):
+    """ms from sending each of n messages (sender → recipient, two chat.Peer)
+    to its event arriving on the recipient's stream."""
+    times = []
+    for i in range(n):
+        t0 = time.monotonic()
+        r = sender.send(recipient, first_counter + i, size=64)
+        assert r.status_code == 201, r.text
+        ev = stream.next({"type": "message", "id": r.json()["id"]})
+        times.append((ev["at"] - t0) * 1000)
+    return times
+
+
+def latency_summary(label, times):
+    q = statistics.quantiles(times, n=100, method="inclusive")
+    return (f"event delivery {label}: n={len(times)} p50={statistics.median(times):.1f} ms "
+            f"p99={q[98]:.1f} ms max={max(times):.1f} ms")
