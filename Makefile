@@ -32,6 +32,10 @@ build/unit/%: tests/unit/%.c $(SRC) $(HDR) | build-dir
 	@mkdir -p build/unit
 	$(CC) $(CFLAGS_COMMON) $(SAN) -Ifcgi -o $@ $< $(SRC) $(LIBS) -lcmocka
 
+# The independent OpenSSL check of the E2EE vectors (ASan + UBSan too).
+build/check_e2ee: tests/vectors/check_e2ee.c fcgi/b64.c fcgi/b64.h | build-dir
+	$(CC) $(CFLAGS_COMMON) $(SAN) -Ifcgi -o $@ tests/vectors/check_e2ee.c fcgi/b64.c -ljansson -lcrypto
+
 build/publish: tests/api/publish.c $(SRC) $(HDR) | build-dir
 	$(CC) $(CFLAGS_COMMON) $(HARDEN) -Ifcgi -o $@ $< $(SRC) $(LIBS)
 
@@ -54,7 +58,7 @@ run: deps build
 stop:
 	@tests/stack.sh stop run
 
-test: deps build build/publish
+test: deps build build/publish build/check_e2ee
 	@tests/run.sh
 
 bench: deps build

@@ -72,6 +72,8 @@ tests/stack.sh stop test >/dev/null 2>&1
 rm -rf var/test	# every run starts from an empty database
 layer unit make -s unit
 layer fuzz tests/fuzz/run.sh "${CHAT_FUZZ_SECONDS:-5}"
+layer js tests/js/run.sh
+layer vectors build/check_e2ee tests/vectors/e2ee.json
 
 echo
 echo "=== starting the test stack"
