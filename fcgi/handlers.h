@@ -18,6 +18,7 @@ extern const char *const cspreport_media_types[];
 
 enum err pages_register(struct req *);		/* pages.c */
 enum err pages_account(struct req *);
+enum err pages_chat(struct req *);
 
 enum err register_post(struct req *);		/* register.c */
 enum err register_confirm(struct req *);

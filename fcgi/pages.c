@@ -53,3 +53,9 @@ pages_account(struct req *r)
 {
 	return pages_simple(r, "account", "Your account — " APP_NAME);
 }
+
+enum err
+pages_chat(struct req *r)
+{
+	return pages_simple(r, "chat", "Chat — " APP_NAME);
+}

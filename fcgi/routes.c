@@ -17,6 +17,7 @@ const struct route router_routes[] = {
 	{"GET", "/", NULL, NULL, 0, NULL, pages_home, 0},
 	{"GET", "/register", NULL, NULL, 0, NULL, pages_register, 0},
 	{"GET", "/account", NULL, NULL, 0, NULL, pages_account, A | ROUTE_PAGE},
+	{"GET", "/chat", NULL, NULL, 0, NULL, pages_chat, A | ROUTE_PAGE},
 	{"GET", "/api/health", NULL, NULL, 0, NULL, health_get, 0},
 	{"POST", "/api/csp-report", NULL, cspreport_fields, 8192, cspreport_media_types, cspreport_post, 0},
 	{"POST", "/api/captcha", NULL, NULL, 0, NULL, challenge_post, O},

@@ -63,7 +63,7 @@ $('mfa').addEventListener('submit', async (ev) => {
     if (r.recovery_remaining !== undefined) {
       sessionStorage.setItem('recovery_notice', String(r.recovery_remaining));
     }
-    location.assign('/account');
+    location.assign(r.recovery_remaining !== undefined ? '/account' : '/chat');
   } catch (e) {
     if (e.code === 'ticket_invalid') restart(e.message);
     else say($('mfa-error'), e.message);

@@ -61,7 +61,7 @@ $('confirm').addEventListener('submit', async (ev) => {
   say($('confirm-error'), '');
   try {
     await api('POST', '/api/register/confirm', { enrolment_token: enrolment, code: $('confirm-code').value.trim() });
-    location.assign('/account');
+    location.assign('/chat');
   } catch (e) {
     say($('confirm-error'), e.message);
   }

@@ -71,9 +71,8 @@ test('register: account, QR and key, 10 recovery codes to copy and download, fir
   const user = new User({ username, password, secret: otp.secret, recoveryCodes: codes });
   await page.locator('#confirm-code').fill(await user.code());
   await page.locator('#confirm button[type="submit"]').click();
-  await page.waitForURL('/account');
+  await page.waitForURL('/chat');
   await assertText(page, '#me-username', username);
-  await assertText(page, '#recovery-left', '10');
   await assertNoProblems(watcher, page);
 });
 
@@ -115,9 +114,8 @@ test('login with a TOTP code: two steps → /account, and the sessions list show
   assert.equal(await page.locator('#use-totp').getAttribute('aria-selected'), 'true', 'TOTP is not the default second step');
   await page.locator('#mfa-code').fill(await user.code());
   await page.locator('#mfa button[type="submit"]').click();
-  await page.waitForURL('/account');
+  await page.waitForURL('/chat');
   await assertText(page, '#me-username', user.username);
-  await assertText(page, '#recovery-left', '10');
 
   const ua = await page.evaluate(() => navigator.userAgent);
   const current = page.locator('#sessions tr.current');
@@ -247,7 +245,7 @@ test('account: bind a new authenticator from its QR code; after logout the old o
   assert.ok(await page.locator('#mfa').isVisible(), 'the second step closed after a wrong code');
   await page.locator('#mfa-code').fill(await user.code());
   await page.locator('#mfa button[type="submit"]').click();
-  await page.waitForURL('/account');
+  await page.waitForURL('/chat');
   await assertText(page, '#me-username', user.username);
   await assertNoProblems(watcher, page, [[401, '/api/login/mfa']]);
 });
@@ -273,7 +271,7 @@ test('account: the code that confirmed a new authenticator cannot be used again 
   await page.locator('#mfa-code').fill(confirmCode);
   await page.locator('#mfa button[type="submit"]').click();
   await page.locator('#mfa-error').waitFor({ state: 'visible', timeout: 5_000 }).catch(() => {});
-  assert.notEqual(new URL(page.url()).pathname, '/account', 'the confirmation code was accepted again at login (replay)');
+  assert.notEqual(new URL(page.url()).pathname, '/chat', 'the confirmation code was accepted again at login (replay)');
   await assertMessage(page, '#mfa-error', MSG.codeReused);
   await assertNoProblems(watcher, page, [[401, '/api/login/mfa']]);
 });

@@ -86,12 +86,12 @@ export async function firstStep(page, captchas, username, password, { since } = 
   await page.locator('#mfa').waitFor({ state: 'visible' });
 }
 
-/** Both steps of a login with a TOTP code of user; ends on /account showing the user. */
+/** Both steps of a login with a TOTP code of user; ends on /chat showing the user. */
 export async function logIn(page, captchas, user, { password = user.password, since } = {}) {
   await firstStep(page, captchas, user.username, password, { since });
   await page.locator('#mfa-code').fill(await user.code());
   await page.locator('#mfa button[type="submit"]').click();
-  await page.waitForURL('/account');
+  await page.waitForURL('/chat');
   await assertText(page, '#me-username', user.username);
 }
 

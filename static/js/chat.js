@@ -1,0 +1,608 @@
+// chat: the chat page. Friends, requests and presence on the left; one
+// conversation on the right, decrypted in this browser by secure.js; live
+// updates from the event stream, and a full re-fetch whenever the stream
+// reconnects, so nothing missed while it was down is lost. Every piece of
+// user data goes into the page with textContent only.
+import { api, say, setCsrf, $ } from './api.js';
+import { Secure } from './secure.js';
+
+const PAGE = 50;
+const ONLINE_MS = 60 * 1000;
+
+const state = {
+  me: null,
+  secure: null,
+  friends: new Map(),		// username → friend row of GET /api/friends
+  open: null,			// the open conversation (see openConversation)
+  debug: localStorage.getItem('e2ee-debug') === '1',
+};
+
+function log(op, details) {
+  if (state.debug) console.debug(`[e2ee] ${op}`, details);
+}
+
+function clone(id) {
+  return $(id).content.firstElementChild.cloneNode(true);
+}
+
+function time(iso) {
+  const d = new Date(iso);
+  const today = new Date().toDateString() === d.toDateString();
+  return today ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+    : d.toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
+}
+
+function online(f) {
+  return f.online && f.last_seen && Date.now() - Date.parse(f.last_seen) < ONLINE_MS + 30_000;
+}
+
+// --- friends and requests ---------------------------------------------------------
+
+async function loadFriends() {
+  const { friends } = await api('GET', '/api/friends');
+  state.friends = new Map(friends.map((f) => [f.username, f]));
+  const ul = $('friends');
+  ul.replaceChildren();
+  for (const f of friends) {
+    const li = clone('friend-item');
+    li.dataset.user = f.username;
+    li.querySelector('.name').textContent = f.username;
+    li.querySelector('.dot').classList.toggle('on', online(f));
+    li.querySelector('.dot').title = online(f) ? 'online' : 'offline';
+    const badge = li.querySelector('.unread');
+    const unread = state.open && state.open.peer.username === f.username ? 0 : f.unread;
+    badge.textContent = String(unread);
+    badge.hidden = unread === 0;
+    li.classList.toggle('active', !!state.open && state.open.peer.username === f.username);
+    li.querySelector('.open').addEventListener('click', () => openConversation(f.username));
+    li.querySelector('.remove').addEventListener('click', () => removeFriend(f.username));
+    li.querySelector('.block').addEventListener('click', () => blockUser(f.username));
+    ul.append(li);
+  }
+  $('no-friends').hidden = friends.length > 0;
+  if (state.open) {
+    const f = state.friends.get(state.open.peer.username);
+    if (f) showPresence(f);
+  }
+}
+
+async function loadRequests() {
+  const { incoming, outgoing } = await api('GET', '/api/friends/requests');
+  const render = (list, ul, section, actions) => {
+    ul.replaceChildren();
+    for (const q of list) {
+      const li = clone('request-item');
+      li.dataset.user = q.user.username;
+      li.querySelector('.name').textContent = q.user.username;
+      for (const [label, cls, fn] of actions) {
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.className = `small ${cls}`;
+        b.textContent = label;
+        b.addEventListener('click', () => act(() => fn(q)));
+        li.querySelector('.actions').append(b);
+      }
+      ul.append(li);
+    }
+    section.hidden = list.length === 0;
+  };
+  render(incoming, $('incoming'), $('incoming-section'), [
+    ['Accept', 'accept', (q) => api('POST', `/api/friends/requests/${q.id}/accept`)],
+    ['Reject', 'reject', (q) => api('POST', `/api/friends/requests/${q.id}/reject`)],
+  ]);
+  render(outgoing, $('outgoing'), $('outgoing-section'), [
+    ['Cancel', 'cancel', (q) => api('DELETE', `/api/friends/requests/${q.id}`)],
+  ]);
+}
+
+async function act(fn) {
+  say($('sidebar-error'), '');
+  try {
+    await fn();
+    await Promise.all([loadFriends(), loadRequests()]);
+  } catch (err) {
+    say($('sidebar-error'), err.message);
+  }
+}
+
+function removeFriend(name) {
+  if (!confirm(`Remove ${name} from your friends?`)) return;
+  act(async () => {
+    await api('DELETE', `/api/friends/${encodeURIComponent(name)}`);
+    if (state.open && state.open.peer.username === name) closeConversation();
+  });
+}
+
+function blockUser(name) {
+  if (!confirm(`Block ${name}? They can no longer message you or see when you are online.`)) return;
+  act(async () => {
+    await api('POST', `/api/blocks/${encodeURIComponent(name)}`);
+    if (state.open && state.open.peer.username === name) closeConversation();
+  });
+}
+
+$('add-friend').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const name = $('add-name').value.trim();
+  say($('add-result'), '');
+  say($('sidebar-error'), '');
+  if (!name) return;
+  try {
+    const r = await api('POST', '/api/friends/requests', { username: name });
+    say($('add-result'), r.state === 'accepted' ? `You and ${r.friend.username} are now friends.`
+      : `Request sent to ${r.to.username}.`);
+    $('add-name').value = '';
+    await Promise.all([loadFriends(), loadRequests()]);
+  } catch (err) {
+    say($('sidebar-error'), err.message);
+  }
+});
+
+// --- the conversation ----------------------------------------------------------------
+
+function showPresence(f) {
+  $('peer-presence').textContent = online(f) ? 'online' : f.last_seen ? `last seen ${time(f.last_seen)}` : 'offline';
+  $('peer-presence').classList.toggle('on', online(f));
+}
+
+function closeConversation() {
+  state.open = null;
+  $('conversation').hidden = true;
+  $('no-conversation').hidden = false;
+  document.body.classList.remove('in-conversation');
+}
+
+function note(text, cls = 'note') {
+  const li = document.createElement('li');
+  li.className = `msg ${cls}`;
+  const p = document.createElement('p');
+  p.textContent = text;
+  li.append(p);
+  return li;
+}
+
+// The entry of one processed message (text, warning or a "Keys changed" note).
+function entry(m, result) {
+  const conv = state.open;
+  const mine = m.sender_id === state.me.id;
+  if (result.ok && result.kind === 'rekey') {
+    const li = note(`Keys changed: ${mine ? 'you' : conv.peer.username} refreshed the encryption keys (epoch ${result.rekeyTo}).`);
+    li.dataset.id = m.id;
+    li.classList.add('keys-changed');
+    return li;
+  }
+  if (result.ok && result.kind === 'ecdh') {
+    const li = note(`${mine ? 'You' : conv.peer.username} started end-to-end encryption with key #${result.announce.key_id}.`);
+    li.dataset.id = m.id;
+    li.classList.add('ecdh');
+    return li;
+  }
+  const li = clone('message-item');
+  li.dataset.id = m.id;
+  li.classList.add(mine ? 'mine' : 'theirs');
+  const t = li.querySelector('time');
+  t.dateTime = m.created_at;
+  t.textContent = time(m.created_at);
+  if (result.ok) {
+    li.querySelector('.text').textContent = result.text;
+  } else {
+    li.classList.add('failed');
+    li.querySelector('.text').textContent = result.code === 'lost'
+      ? 'This message cannot be decrypted: this browser no longer has the key it was made for.'
+      : `⚠ This message failed its security checks and is not shown (${result.code}: ${result.reason}).`;
+  }
+  if (mine) li.querySelector('.status').textContent = statusOf(m.id);
+  return li;
+}
+
+function statusOf(id) {
+  const c = state.open;
+  if (!c) return '';
+  if (id <= c.peerRead) return 'read';
+  if (id <= c.peerDelivered) return 'delivered';
+  return 'sent';
+}
+
+function refreshStatuses() {
+  for (const li of $('messages').querySelectorAll('li.mine')) {
+    li.querySelector('.status').textContent = statusOf(Number(li.dataset.id));
+  }
+}
+
+function place(li) {
+  const ol = $('messages');
+  const id = Number(li.dataset.id);
+  const existing = ol.querySelector(`li[data-id="${id}"]`);
+  if (existing) {
+    existing.replaceWith(li);
+    return;
+  }
+  const after = [...ol.children].find((x) => x.dataset.id && Number(x.dataset.id) > id);
+  ol.insertBefore(li, after || null);
+}
+
+// Checks and shows messages, in id order; answers a fresh ecdh made for an
+// old key of ours with our own.
+async function show(messages, peerInfo) {
+  const conv = state.open;
+  for (const m of messages) {
+    if (conv !== state.open) return;
+    if (conv.shown.has(m.id)) continue;
+    conv.shown.add(m.id);
+    const result = await state.secure.process(m, conv.peer);
+    place(entry(m, result));
+    conv.oldest = Math.min(conv.oldest, m.id);
+    conv.newest = Math.max(conv.newest, m.id);
+    if (result.ok && state.secure.needsAnswer(m) && conv.peerKeyId) {
+      await state.secure.sendAnnouncement(conv.peer, conv.peerKeyId).catch((err) => say($('conv-error'), err.message));
+    }
+  }
+  if (peerInfo) {
+    conv.peerRead = Math.max(conv.peerRead, peerInfo.peer_read_upto);
+    conv.peerDelivered = Math.max(conv.peerDelivered, peerInfo.peer_delivered_upto);
+  }
+  refreshStatuses();
+}
+
+function query(params) {
+  return new URLSearchParams(Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined))).toString();
+}
+
+// One conversation's fetches run one at a time, so messages are processed
+// in order and never twice at once.
+function serial(fn) {
+  const conv = state.open;
+  if (!conv) return Promise.resolve();
+  conv.queue = conv.queue.then(fn, fn);
+  return conv.queue;
+}
+
+// Everything after the last processed message, in order, then the read marker.
+function catchUp() {
+  return serial(catchUpNow);
+}
+
+async function catchUpNow() {
+  const conv = state.open;
+  if (!conv) return;
+  // First everything not yet processed in this browser, in id order...
+  let after = Math.max(conv.newest, await state.secure.synced(conv.peer));
+  for (;;) {
+    const page = await api('GET', `/api/messages?${query({ with: conv.peer.username, after, limit: 200 })}`);
+    if (conv !== state.open) return;
+    await show(page.messages, page);
+    if (page.messages.length) after = page.messages[page.messages.length - 1].id;
+    await state.secure.setSynced(conv.peer, after);
+    if (!page.more) break;
+  }
+  // ...then, on opening, the newest page (accepted before, so checked again).
+  if (!conv.opened) {
+    conv.opened = true;
+    const page = await api('GET', `/api/messages?${query({ with: conv.peer.username, limit: PAGE })}`);
+    if (conv !== state.open) return;
+    await show(page.messages, page);
+    trimToNewest();
+    conv.noOlder = !page.more && $('messages').children.length <= PAGE;
+  }
+  await markRead();
+  scrollToEnd();
+}
+
+function trimToNewest() {
+  const ol = $('messages');
+  while (ol.children.length > PAGE) {
+    state.open.shown.delete(Number(ol.firstElementChild.dataset.id));
+    ol.firstElementChild.remove();
+  }
+  const first = ol.firstElementChild;
+  state.open.oldest = first && first.dataset.id ? Number(first.dataset.id) : state.open.oldest;
+}
+
+function loadOlder() {
+  const conv = state.open;
+  if (!conv || conv.loadingOlder || conv.noOlder) return Promise.resolve();
+  return serial(loadOlderNow);
+}
+
+async function loadOlderNow() {
+  const conv = state.open;
+  if (!conv || conv.loadingOlder || conv.noOlder) return;
+  conv.loadingOlder = true;
+  try {
+    const ol = $('messages');
+    const before = ol.scrollHeight;
+    const page = await api('GET', `/api/messages?${query({ with: conv.peer.username, before: conv.oldest, limit: PAGE })}`);
+    await show(page.messages);
+    conv.noOlder = !page.more;
+    ol.scrollTop += ol.scrollHeight - before;
+  } finally {
+    conv.loadingOlder = false;
+  }
+}
+
+async function markRead() {
+  const conv = state.open;
+  if (!conv || conv.newest === 0) return;
+  const what = document.visibilityState === 'visible' ? 'read' : 'delivered';
+  try {
+    await api('POST', `/api/messages/${what}`, { with: conv.peer.username, upto: conv.newest });
+    const badge = document.querySelector(`#friends li[data-user="${CSS.escape(conv.peer.username)}"] .unread`);
+    if (badge && what === 'read') badge.hidden = true;
+  } catch (err) {
+    log('marker refused', err.message);
+  }
+}
+
+function scrollToEnd() {
+  const ol = $('messages');
+  ol.scrollTop = ol.scrollHeight;
+}
+
+// Checks the peer's key against what this browser saw, warns on a change.
+async function checkPeerKey(conv) {
+  const k = await state.secure.currentPeerKey(conv.peer);
+  const warn = $('key-warning');
+  if (!k) {
+    conv.peerKeyId = null;
+    say(warn, `${conv.peer.username} has not opened the chat yet, so there is no key to encrypt with. You can write once they have.`);
+    return;
+  }
+  conv.peerKeyId = k.keyId;
+  conv.peerJwk = k.jwk;
+  if (k.mismatch) {
+    say(warn, `⚠ The server now gives a different key for ${conv.peer.username} than the one this browser saw under the same id. Someone may be intercepting: compare safety numbers before you trust this chat.`);
+  } else if (k.changed || conv.keyChanged) {
+    conv.keyChanged = true;
+    say(warn, `${conv.peer.username}'s keys changed (a new browser, or their storage was cleared). Compare safety numbers again to be sure it is them.`);
+    if (k.changed) $('messages').append(note(`Keys changed: ${conv.peer.username} has a new key (#${k.keyId}).`, 'note keys-changed'));
+  } else {
+    say(warn, '');
+  }
+  await showVerified(conv);
+}
+
+async function showVerified(conv) {
+  const v = await state.secure.verified(conv.peer);
+  const ok = !!v && v.keyId === conv.peerKeyId && v.myKeyId === state.secure.identity.keyId;
+  $('peer-verified').hidden = !ok;
+  return ok;
+}
+
+async function openConversation(name) {
+  const f = state.friends.get(name);
+  if (!f) return;
+  state.open = {
+    peer: { id: f.user_id, username: f.username }, peerKeyId: null, peerJwk: null, oldest: Infinity, newest: 0,
+    peerRead: 0, peerDelivered: 0, keyChanged: false, shown: new Set(), queue: Promise.resolve(),
+  };
+  $('peer-name').textContent = f.username;
+  showPresence(f);
+  $('messages').replaceChildren();
+  say($('conv-error'), '');
+  $('safety').hidden = true;
+  $('conversation').hidden = false;
+  $('no-conversation').hidden = true;
+  document.body.classList.add('in-conversation');
+  for (const li of $('friends').children) li.classList.toggle('active', li.dataset.user === name);
+  try {
+    await checkPeerKey(state.open);
+    await catchUp();
+  } catch (err) {
+    say($('conv-error'), err.message);
+  }
+  $('text').focus();
+}
+
+$('messages').addEventListener('scroll', () => {
+  if ($('messages').scrollTop < 40) loadOlder().catch((err) => say($('conv-error'), err.message));
+});
+
+$('back').addEventListener('click', closeConversation);
+
+async function send() {
+  const conv = state.open;
+  const text = $('text').value;
+  if (!conv || !text.trim()) return;
+  say($('conv-error'), '');
+  if (!conv.peerKeyId) await checkPeerKey(conv);
+  if (!conv.peerKeyId) return;
+  $('send').disabled = true;
+  try {
+    await state.secure.sendText(conv.peer, conv.peerKeyId, text);
+    $('text').value = '';
+    await catchUp();
+  } catch (err) {
+    say($('conv-error'), err.message);
+  } finally {
+    $('send').disabled = false;
+    $('text').focus();
+  }
+}
+
+$('composer').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  send();
+});
+
+$('text').addEventListener('keydown', (ev) => {
+  if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+    ev.preventDefault();
+    send();
+  }
+});
+
+$('refresh-keys').addEventListener('click', async () => {
+  const conv = state.open;
+  if (!conv) return;
+  say($('conv-error'), '');
+  try {
+    if (!conv.peerKeyId) await checkPeerKey(conv);
+    if (!conv.peerKeyId) return;
+    await state.secure.rekey(conv.peer, conv.peerKeyId);
+    await catchUp();
+  } catch (err) {
+    say($('conv-error'), err.message);
+  }
+});
+
+$('show-safety').addEventListener('click', async () => {
+  const conv = state.open;
+  if (!conv) return;
+  await checkPeerKey(conv);
+  if (!conv.peerJwk) return;
+  $('safety-peer').textContent = conv.peer.username;
+  $('safety-number').textContent = await state.secure.safetyNumber(conv.peer, conv.peerJwk);
+  $('mark-verified').disabled = await showVerified(conv);
+  $('safety').hidden = false;
+});
+
+$('hide-safety').addEventListener('click', () => {
+  $('safety').hidden = true;
+});
+
+$('mark-verified').addEventListener('click', async () => {
+  const conv = state.open;
+  await state.secure.markVerified(conv.peer, conv.peerKeyId, $('safety-number').textContent);
+  $('mark-verified').disabled = await showVerified(conv);
+  conv.keyChanged = false;
+  say($('key-warning'), '');
+});
+
+// --- live updates -------------------------------------------------------------------
+
+function connect() {
+  const es = new EventSource('/api/events');
+  es.addEventListener('open', () => {
+    $('conn').classList.add('on');
+    resync();
+  });
+  es.addEventListener('error', () => {
+    $('conn').classList.remove('on');
+    // A closed stream (the session ended) does not come back by itself.
+    if (es.readyState === EventSource.CLOSED) setTimeout(checkSession, 2000);
+  });
+  es.addEventListener('message', (ev) => {
+    let e;
+    try {
+      e = JSON.parse(ev.data);
+    } catch {
+      return;
+    }
+    onEvent(e).catch((err) => log('event handling failed', err.message));
+  });
+}
+
+async function checkSession() {
+  try {
+    await api('GET', '/api/me');
+    connect();
+  } catch (err) {
+    if (err.status === 401) location.assign('/');
+    else setTimeout(checkSession, 5000);
+  }
+}
+
+let resyncing = null;
+// After (re)connecting: everything may have changed while we were away.
+function resync() {
+  resyncing ||= (async () => {
+    try {
+      await Promise.all([loadFriends(), loadRequests()]);
+      if (state.open) {
+        await checkPeerKey(state.open);
+        await catchUp();
+      }
+    } catch (err) {
+      say($('sidebar-error'), err.message);
+    } finally {
+      resyncing = null;
+    }
+  })();
+  return resyncing;
+}
+
+async function onEvent(e) {
+  const conv = state.open;
+  switch (e.type) {
+    case 'message': {
+      const peerId = e.sender_id === state.me.id ? e.recipient_id : e.sender_id;
+      if (conv && conv.peer.id === peerId) await catchUp();
+      else {
+        await loadFriends();
+        if (e.sender_id !== state.me.id) {
+          const peer = [...state.friends.values()].find((f) => f.user_id === e.sender_id);
+          if (peer) await api('POST', '/api/messages/delivered', { with: peer.username, upto: e.id }).catch(() => {});
+        }
+      }
+      break;
+    }
+    case 'request':
+    case 'friend':
+      await Promise.all([loadFriends(), loadRequests()]);
+      break;
+    case 'key':
+      if (e.user_id === state.me.id) break;
+      await loadFriends();
+      if (conv && conv.peer.id === e.user_id) await checkPeerKey(conv);
+      break;
+    case 'presence':
+      await loadFriends();
+      break;
+    case 'receipt':
+      if (conv && conv.peer.id === e.user_id) {
+        conv.peerRead = Math.max(conv.peerRead, e.read_upto);
+        conv.peerDelivered = Math.max(conv.peerDelivered, e.delivered_upto);
+        refreshStatuses();
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') markRead();
+});
+
+// --- start ------------------------------------------------------------------------------
+
+$('debug').checked = state.debug;
+$('debug').addEventListener('change', () => {
+  state.debug = $('debug').checked;
+  localStorage.setItem('e2ee-debug', state.debug ? '1' : '0');
+  console.info(`[e2ee] debug log ${state.debug ? 'on' : 'off'}`);
+});
+
+$('logout').addEventListener('click', async () => {
+  try {
+    await api('POST', '/api/logout');
+  } finally {
+    location.assign('/');
+  }
+});
+
+async function start() {
+  let me;
+  try {
+    me = await api('GET', '/api/me');
+  } catch (err) {
+    if (err.status === 401) location.assign('/');
+    else say($('sidebar-error'), err.message);
+    return;
+  }
+  setCsrf(me.csrf_token);
+  state.me = me.user;
+  $('me-username').textContent = me.user.username;
+  state.secure = new Secure(me.user, log);
+  try {
+    const { lost } = await state.secure.init();
+    $('keys-lost').hidden = !lost;
+  } catch (err) {
+    say($('sidebar-error'), `Encryption could not start in this browser: ${err.message}`);
+    return;
+  }
+  document.body.dataset.ready = '1';
+  connect();
+}
+
+start();
