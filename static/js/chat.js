@@ -17,8 +17,9 @@ const state = {
   debug: localStorage.getItem('e2ee-debug') === '1',
 };
 
+// The debug switch: each crypto operation as one console line (never a private key).
 function log(op, details) {
-  if (state.debug) console.debug(`[e2ee] ${op}`, details);
+  if (state.debug) console.debug(`[e2ee] ${op} ${JSON.stringify(details)}`);
 }
 
 function clone(id) {
@@ -231,7 +232,6 @@ async function show(messages, peerInfo) {
     conv.shown.add(m.id);
     const result = await state.secure.process(m, conv.peer);
     place(entry(m, result));
-    conv.oldest = Math.min(conv.oldest, m.id);
     conv.newest = Math.max(conv.newest, m.id);
     if (result.ok && state.secure.needsAnswer(m) && conv.peerKeyId) {
       await state.secure.sendAnnouncement(conv.peer, conv.peerKeyId).catch((err) => say($('conv-error'), err.message));
@@ -294,8 +294,12 @@ function trimToNewest() {
     state.open.shown.delete(Number(ol.firstElementChild.dataset.id));
     ol.firstElementChild.remove();
   }
-  const first = ol.firstElementChild;
-  state.open.oldest = first && first.dataset.id ? Number(first.dataset.id) : state.open.oldest;
+}
+
+// The id of the oldest message shown (notes of the page itself have none).
+function oldestShown() {
+  const first = [...$('messages').children].find((li) => li.dataset.id);
+  return first ? Number(first.dataset.id) : undefined;
 }
 
 function loadOlder() {
@@ -311,7 +315,7 @@ async function loadOlderNow() {
   try {
     const ol = $('messages');
     const before = ol.scrollHeight;
-    const page = await api('GET', `/api/messages?${query({ with: conv.peer.username, before: conv.oldest, limit: PAGE })}`);
+    const page = await api('GET', `/api/messages?${query({ with: conv.peer.username, before: oldestShown(), limit: PAGE })}`);
     await show(page.messages);
     conv.noOlder = !page.more;
     ol.scrollTop += ol.scrollHeight - before;
@@ -372,7 +376,7 @@ async function openConversation(name) {
   const f = state.friends.get(name);
   if (!f) return;
   state.open = {
-    peer: { id: f.user_id, username: f.username }, peerKeyId: null, peerJwk: null, oldest: Infinity, newest: 0,
+    peer: { id: f.user_id, username: f.username }, peerKeyId: null, peerJwk: null, newest: 0,
     peerRead: 0, peerDelivered: 0, keyChanged: false, shown: new Set(), queue: Promise.resolve(),
   };
   $('peer-name').textContent = f.username;
@@ -384,11 +388,14 @@ async function openConversation(name) {
   $('no-conversation').hidden = true;
   document.body.classList.add('in-conversation');
   for (const li of $('friends').children) li.classList.toggle('active', li.dataset.user === name);
+  $('messages').dataset.loading = '1';
   try {
     await checkPeerKey(state.open);
     await catchUp();
   } catch (err) {
     say($('conv-error'), err.message);
+  } finally {
+    delete $('messages').dataset.loading;
   }
   $('text').focus();
 }

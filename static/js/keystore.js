@@ -98,8 +98,24 @@ export async function acceptedCounter(messageId) {
   return get('accepted', messageId);
 }
 
+// Records message messageId as accepted with counter c of direction dir and
+// raises that direction's counter, in one transaction: a page closed half-way
+// must not leave a raised counter without its message (which would then look
+// like a replay of itself).
 export async function accept(messageId, dir, c) {
-  await put('accepted', { dir, counter: c }, messageId);
+  const db = await open();
+  const tx = db.transaction(['counters', 'accepted'], 'readwrite');
+  const counters = tx.objectStore('counters');
+  const cur = counters.get(dir);
+  cur.onsuccess = () => {
+    if (c > (cur.result || 0)) counters.put(c, dir);
+    tx.objectStore('accepted').put({ dir, counter: c }, messageId);
+  };
+  await new Promise((resolve, reject) => {
+    tx.oncomplete = resolve;
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error);
+  });
 }
 
 // --- small state ----------------------------------------------------------------

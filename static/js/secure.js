@@ -163,7 +163,6 @@ export class Secure {
       this.log('message accepted', { id: m.id, kind: m.kind, direction: `${m.sender_id}→${m.recipient_id}`,
         keys: `${m.sender_key_id}/${m.recipient_key_id}`, epoch: m.epoch, counter: m.counter, iv: m.iv,
         ciphertext: m.ciphertext, plaintext: result.text ?? result.announce ?? 'change' });
-      await ks.raiseCounter(dk, m.counter);
       await ks.accept(m.id, dk, m.counter);
       return result;
     } catch (err) {

@@ -26,7 +26,7 @@ const MSG = {
 };
 const RECOVERY_CODE = /^[a-z0-9]{4}(-[a-z0-9]{4}){3}$/;
 
-test('register: account, QR and key, 10 recovery codes to copy and download, first code → /account', async ({ context, page }) => {
+test('register: account, QR and key, 10 recovery codes to copy and download, first code → /chat', async ({ context, page }) => {
   const watcher = await watch(context);
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL() });
   const captchas = watchCaptchas(page);
@@ -99,7 +99,7 @@ test('register: a refused password shows its reason under the password, with a n
   await assertNoProblems(watcher, page, [[422, '/api/register']]);
 });
 
-test('login with a TOTP code: two steps → /account, and the sessions list shows this browser as current', async ({ context, page }) => {
+test('login with a TOTP code: two steps → /chat; its Account link lists this browser as the current session', async ({ context, page }) => {
   const watcher = await watch(context);
   const captchas = watchCaptchas(page);
   const { user } = await createUser();
@@ -116,6 +116,9 @@ test('login with a TOTP code: two steps → /account, and the sessions list show
   await page.locator('#mfa button[type="submit"]').click();
   await page.waitForURL('/chat');
   await assertText(page, '#me-username', user.username);
+  await page.locator('#account-link').click();
+  await page.waitForURL('/account');
+  await assertText(page, '#recovery-left', '10');
 
   const ua = await page.evaluate(() => navigator.userAgent);
   const current = page.locator('#sessions tr.current');
