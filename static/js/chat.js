@@ -5,9 +5,9 @@
 // user data goes into the page with textContent only.
 import { api, say, setCsrf, $ } from './api.js';
 import { Secure } from './secure.js';
+import { clone, initSidebar, loadFriends, loadRequests, online, time } from './sidebar.js';
 
 const PAGE = 50;
-const ONLINE_MS = 60 * 1000;
 
 const state = {
   me: null,
@@ -21,123 +21,6 @@ const state = {
 function log(op, details) {
   if (state.debug) console.debug(`[e2ee] ${op} ${JSON.stringify(details)}`);
 }
-
-function clone(id) {
-  return $(id).content.firstElementChild.cloneNode(true);
-}
-
-function time(iso) {
-  const d = new Date(iso);
-  const today = new Date().toDateString() === d.toDateString();
-  return today ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
-    : d.toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
-}
-
-function online(f) {
-  return f.online && f.last_seen && Date.now() - Date.parse(f.last_seen) < ONLINE_MS + 30_000;
-}
-
-// --- friends and requests ---------------------------------------------------------
-
-async function loadFriends() {
-  const { friends } = await api('GET', '/api/friends');
-  state.friends = new Map(friends.map((f) => [f.username, f]));
-  const ul = $('friends');
-  ul.replaceChildren();
-  for (const f of friends) {
-    const li = clone('friend-item');
-    li.dataset.user = f.username;
-    li.querySelector('.name').textContent = f.username;
-    li.querySelector('.dot').classList.toggle('on', online(f));
-    li.querySelector('.dot').title = online(f) ? 'online' : 'offline';
-    const badge = li.querySelector('.unread');
-    const unread = state.open && state.open.peer.username === f.username ? 0 : f.unread;
-    badge.textContent = String(unread);
-    badge.hidden = unread === 0;
-    li.classList.toggle('active', !!state.open && state.open.peer.username === f.username);
-    li.querySelector('.open').addEventListener('click', () => openConversation(f.username));
-    li.querySelector('.remove').addEventListener('click', () => removeFriend(f.username));
-    li.querySelector('.block').addEventListener('click', () => blockUser(f.username));
-    ul.append(li);
-  }
-  $('no-friends').hidden = friends.length > 0;
-  if (state.open) {
-    const f = state.friends.get(state.open.peer.username);
-    if (f) showPresence(f);
-  }
-}
-
-async function loadRequests() {
-  const { incoming, outgoing } = await api('GET', '/api/friends/requests');
-  const render = (list, ul, section, actions) => {
-    ul.replaceChildren();
-    for (const q of list) {
-      const li = clone('request-item');
-      li.dataset.user = q.user.username;
-      li.querySelector('.name').textContent = q.user.username;
-      for (const [label, cls, fn] of actions) {
-        const b = document.createElement('button');
-        b.type = 'button';
-        b.className = `small ${cls}`;
-        b.textContent = label;
-        b.addEventListener('click', () => act(() => fn(q)));
-        li.querySelector('.actions').append(b);
-      }
-      ul.append(li);
-    }
-    section.hidden = list.length === 0;
-  };
-  render(incoming, $('incoming'), $('incoming-section'), [
-    ['Accept', 'accept', (q) => api('POST', `/api/friends/requests/${q.id}/accept`)],
-    ['Reject', 'reject', (q) => api('POST', `/api/friends/requests/${q.id}/reject`)],
-  ]);
-  render(outgoing, $('outgoing'), $('outgoing-section'), [
-    ['Cancel', 'cancel', (q) => api('DELETE', `/api/friends/requests/${q.id}`)],
-  ]);
-}
-
-async function act(fn) {
-  say($('sidebar-error'), '');
-  try {
-    await fn();
-    await Promise.all([loadFriends(), loadRequests()]);
-  } catch (err) {
-    say($('sidebar-error'), err.message);
-  }
-}
-
-function removeFriend(name) {
-  if (!confirm(`Remove ${name} from your friends?`)) return;
-  act(async () => {
-    await api('DELETE', `/api/friends/${encodeURIComponent(name)}`);
-    if (state.open && state.open.peer.username === name) closeConversation();
-  });
-}
-
-function blockUser(name) {
-  if (!confirm(`Block ${name}? They can no longer message you or see when you are online.`)) return;
-  act(async () => {
-    await api('POST', `/api/blocks/${encodeURIComponent(name)}`);
-    if (state.open && state.open.peer.username === name) closeConversation();
-  });
-}
-
-$('add-friend').addEventListener('submit', async (ev) => {
-  ev.preventDefault();
-  const name = $('add-name').value.trim();
-  say($('add-result'), '');
-  say($('sidebar-error'), '');
-  if (!name) return;
-  try {
-    const r = await api('POST', '/api/friends/requests', { username: name });
-    say($('add-result'), r.state === 'accepted' ? `You and ${r.friend.username} are now friends.`
-      : `Request sent to ${r.to.username}.`);
-    $('add-name').value = '';
-    await Promise.all([loadFriends(), loadRequests()]);
-  } catch (err) {
-    say($('sidebar-error'), err.message);
-  }
-});
 
 // --- the conversation ----------------------------------------------------------------
 
@@ -587,6 +470,8 @@ $('logout').addEventListener('click', async () => {
     location.assign('/');
   }
 });
+
+initSidebar(state, { open: openConversation, close: closeConversation, presence: showPresence });
 
 async function start() {
   let me;

@@ -66,6 +66,39 @@ test('chat: two people register through the pages, become friends live and talk 
   }
 });
 
+test('chat: a rejected request leaves both lists live; unread badges count live and clear when read', async ({ browser, context }) => {
+  const a = await person(browser, { context });
+  const b = await person(browser);
+  const c = await person(browser);
+  try {
+    await a.page.locator('#add-name').fill(b.name);
+    await a.page.locator('#add-friend button[type="submit"]').click();
+    await b.page.locator(`#incoming li[data-user="${a.name}"] .reject`).click();
+    await a.page.locator('#outgoing-section').waitFor({ state: 'hidden' });
+    await b.page.locator('#incoming-section').waitFor({ state: 'hidden' });
+    assert.equal(await a.page.locator('#friends li').count(), 0, 'a rejected request made friends');
+    // An unknown name is refused with the server's message.
+    await a.page.locator('#add-name').fill('nobody_by_this_name');
+    await a.page.locator('#add-friend button[type="submit"]').click();
+    await assertText(a.page, '#sidebar-error', 'There is no user of that name.');
+
+    await befriend(c, b);
+    await openChat(c, b.name);
+    await send(c, 'are you there?');
+    await send(c, 'hello?');
+    const badge = b.page.locator(`#friends li[data-user="${c.name}"] .unread`);
+    await badge.waitFor({ state: 'visible' });
+    await assertText(b.page, `#friends li[data-user="${c.name}"] .unread`, '2');
+    await openChat(b, c.name);
+    await waitMessage(b, 'hello?', 'theirs');
+    await badge.waitFor({ state: 'hidden' });
+    await c.page.waitForFunction(() => [...document.querySelectorAll('#messages li.mine .status')]
+      .every((el) => el.textContent === 'read'));
+  } finally {
+    await closeAll(a, b, c);
+  }
+});
+
 test('chat: after a reload the whole history decrypts again, in order', async ({ browser, context }) => {
   const [a, b] = await pair(browser, context);
   try {
