@@ -92,6 +92,7 @@ static const char *const sql[STMT__MAX] = {
 	[STMT_AUDIT_INSERT] = "INSERT INTO audit_log (user_id, event, ip, detail) VALUES (?, ?, ?, ?)",
 
 	[STMT_USER_ACTIVE_BY_NAME] = "SELECT id, username FROM users WHERE username = ? AND active = 1",
+	[STMT_USER_NAME_BY_ID] = "SELECT id, username FROM users WHERE id = ?",
 	[STMT_USER_SEEN] = "UPDATE users SET seen_at = NOW(6) WHERE id = ?",
 	/* Offline once the user's last live session has ended. */
 	[STMT_USER_UNSEEN] = "UPDATE users SET seen_at = NULL WHERE id = ? AND NOT EXISTS (SELECT 1 "

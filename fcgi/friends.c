@@ -11,21 +11,37 @@
 #include "session.h"
 #include "user.h"
 
-enum err
-friends_peer(struct req *r, const char *name, struct peer *p)
+/* Loads a peer's id and name (nothing of their secrets) with statement st. */
+static enum err
+friends_load(struct req *r, enum db_stmt st, struct db_param in, struct peer *p)
 {
-	struct db_param in = DB_STR(name);
 	struct db_col c[2] = {DB_COL_INT(&p->id), DB_COL_STR(p->username)};
 	struct db_result res;
 
 	memset(p, 0, sizeof(*p));
-	if (!user_name_valid(name, strlen(name)))
-		return ERR_UNKNOWN_USER;
-	if (db_run(r->db, STMT_USER_ACTIVE_BY_NAME, &in, 1, c, 2, NULL, NULL, &res) != DB_OK)
+	if (db_run(r->db, st, &in, 1, c, 2, NULL, NULL, &res) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	if (res.rows != 1)
+	return res.rows == 1 ? ERR_OK : ERR_UNKNOWN_USER;
+}
+
+enum err
+friends_peer(struct req *r, const char *name, struct peer *p)
+{
+	enum err e;
+
+	if (!user_name_valid(name, strlen(name))) {
+		memset(p, 0, sizeof(*p));
 		return ERR_UNKNOWN_USER;
+	}
+	if ((e = friends_load(r, STMT_USER_ACTIVE_BY_NAME, DB_STR(name), p)) != ERR_OK)
+		return e;
 	return p->id == r->session->user_id ? ERR_YOURSELF : ERR_OK;
+}
+
+enum err
+friends_peer_by_id(struct req *r, long long id, struct peer *p)
+{
+	return friends_load(r, STMT_USER_NAME_BY_ID, DB_INT(id), p);
 }
 
 enum err

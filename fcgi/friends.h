@@ -42,6 +42,9 @@ struct relation {
  */
 enum err friends_peer(struct req *, const char *name, struct peer *);
 
+/* The user of id `id` as a peer: ERR_OK, ERR_UNKNOWN_USER or ERR_DB_UNAVAILABLE. */
+enum err friends_peer_by_id(struct req *, long long id, struct peer *);
+
 /* Inside db_begin(): locks the rows of users a and b. ERR_OK or ERR_DB_UNAVAILABLE. */
 enum err friends_lock_pair(struct req *, long long a, long long b);
 

@@ -91,6 +91,7 @@ keys_put(struct req *r)
 	struct db_param p[2];
 	struct db_result res;
 	const char *why;
+	json_t *ev;
 	enum err e;
 
 	if ((e = jwk_check(json_object_get(r->in, "jwk"), canon, &why)) != ERR_OK) {
@@ -116,10 +117,10 @@ keys_put(struct req *r)
 		return e;
 	snprintf(detail, sizeof(detail), "key_id=%lld", cur.id);
 	audit_log(r, me, "key_change", detail);
-	event_to_friends(r, me, json_pack("{s:s, s:I, s:s, s:I}", "type", "key", "user_id", (json_int_t)me,
-	    "username", r->session->username, "key_id", (json_int_t)cur.id));
-	event_publish(r, me, json_pack("{s:s, s:I, s:s, s:I}", "type", "key", "user_id", (json_int_t)me,
-	    "username", r->session->username, "key_id", (json_int_t)cur.id));
+	ev = json_pack("{s:s, s:I, s:s, s:I}", "type", "key", "user_id", (json_int_t)me,
+	    "username", r->session->username, "key_id", (json_int_t)cur.id);
+	event_to_friends(r, me, json_incref(ev));
+	event_publish(r, me, ev);	/* the user's other sessions */
 	req_json(r, 201, key_json(&cur));
 	return ERR_OK;
 }

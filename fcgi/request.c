@@ -223,7 +223,6 @@ request_open(struct req *r, int incoming, long long *id, struct peer *peer)
 	struct db_param p;
 	struct db_col c[2] = {DB_COL_INT(&from), DB_COL_INT(&to)};
 	struct db_result res;
-	struct user who;
 	enum err e;
 
 	memset(peer, 0, sizeof(*peer));
@@ -234,10 +233,8 @@ request_open(struct req *r, int incoming, long long *id, struct peer *peer)
 		return ERR_DB_UNAVAILABLE;
 	if (res.rows != 1 || (incoming ? to : from) != me)
 		return ERR_REQUEST_UNKNOWN;
-	if ((e = user_by_id(r, incoming ? from : to, &who)) != ERR_OK)
-		return e == ERR_NOT_FOUND ? ERR_REQUEST_UNKNOWN : e;
-	peer->id = who.id;
-	memcpy(peer->username, who.username, sizeof(peer->username));
+	if ((e = friends_peer_by_id(r, incoming ? from : to, peer)) != ERR_OK)
+		return e == ERR_UNKNOWN_USER ? ERR_REQUEST_UNKNOWN : e;
 	return friends_begin(r, peer);
 }
 

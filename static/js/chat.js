@@ -116,6 +116,7 @@ async function show(messages, peerInfo) {
     const result = await state.secure.process(m, conv.peer);
     place(entry(m, result));
     conv.newest = Math.max(conv.newest, m.id);
+    if (m.sender_id !== state.me.id) conv.newestTheirs = Math.max(conv.newestTheirs, m.id);
     if (result.ok && state.secure.needsAnswer(m) && conv.peerKeyId) {
       await state.secure.sendAnnouncement(conv.peer, conv.peerKeyId).catch((err) => say($('conv-error'), err.message));
     }
@@ -123,6 +124,9 @@ async function show(messages, peerInfo) {
   if (peerInfo) {
     conv.peerRead = Math.max(conv.peerRead, peerInfo.peer_read_upto);
     conv.peerDelivered = Math.max(conv.peerDelivered, peerInfo.peer_delivered_upto);
+    // What this user already marked read needs no second write.
+    conv.marked.read = Math.max(conv.marked.read, peerInfo.read_upto);
+    conv.marked.delivered = Math.max(conv.marked.delivered, peerInfo.read_upto);
   }
   refreshStatuses();
 }
@@ -207,12 +211,17 @@ async function loadOlderNow() {
   }
 }
 
+// Moves a marker only when a newer message of the peer's came in: each move
+// is a write and a receipt event for the peer.
 async function markRead() {
   const conv = state.open;
-  if (!conv || conv.newest === 0) return;
   const what = document.visibilityState === 'visible' ? 'read' : 'delivered';
+  if (!conv || conv.newestTheirs <= conv.marked[what]) return;
+  const upto = conv.newestTheirs;
   try {
-    await api('POST', `/api/messages/${what}`, { with: conv.peer.username, upto: conv.newest });
+    await api('POST', `/api/messages/${what}`, { with: conv.peer.username, upto });
+    conv.marked[what] = Math.max(conv.marked[what], upto);
+    if (what === 'read') conv.marked.delivered = Math.max(conv.marked.delivered, upto);
     const badge = document.querySelector(`#friends li[data-user="${CSS.escape(conv.peer.username)}"] .unread`);
     if (badge && what === 'read') badge.hidden = true;
   } catch (err) {
@@ -259,7 +268,8 @@ async function openConversation(name) {
   const f = state.friends.get(name);
   if (!f) return;
   state.open = {
-    peer: { id: f.user_id, username: f.username }, peerKeyId: null, peerJwk: null, newest: 0,
+    peer: { id: f.user_id, username: f.username }, peerKeyId: null, peerJwk: null, newest: 0, newestTheirs: 0,
+    marked: { read: 0, delivered: 0 },
     peerRead: 0, peerDelivered: 0, keyChanged: false, shown: new Set(), queue: Promise.resolve(),
   };
   $('peer-name').textContent = f.username;

@@ -10,7 +10,6 @@ delivery time (POST sent → event received) is measured at rest and with
 import base64
 import hashlib
 import os
-import secrets
 import socket
 import ssl
 import subprocess
@@ -47,6 +46,14 @@ def test_the_stream_is_event_stream_with_the_security_headers(clients):
         assert s.headers["strict-transport-security"].startswith("max-age=")
         assert "default-src 'self'" in s.headers["content-security-policy"]
         assert s.headers.get("access-control-allow-origin") in (None, a.client.base)
+
+
+def test_a_subscription_takes_no_query_and_no_body(clients):
+    a = peer(clients, key=False)
+    assert_error(a.client.get("/api/events?channel=u1"), 400, "bad_query")
+    assert_error(a.client.get("/api/events", data=b"x", headers={"Content-Type": "text/plain"}),
+                 400, "unexpected_body")
+    assert_error(a.client.post("/api/events"), 405, "method_not_allowed")
 
 
 def test_the_internal_subscriber_is_not_reachable_from_outside(clients):

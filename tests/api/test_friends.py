@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from accounts import assert_error
-from chat import Peer, friends, peer, sql, unique_name
+from chat import friends, peer, sql, unique_name
 
 META = ["' OR 1=1 --", "<script>alert(1)</script>", "\"; DROP TABLE friendships; --", "a b", "ü" * 4]
 
@@ -267,6 +267,7 @@ def test_blocking_oneself_or_nobody(clients):
     a = peer(clients, key=False)
     assert_error(a.client.post(f"/api/blocks/{a.name}"), 422, "yourself")
     assert_error(a.client.post(f"/api/blocks/{unique_name()}"), 404, "unknown_user")
+    assert_error(a.client.delete(f"/api/blocks/{unique_name()}"), 404, "unknown_user")
     assert_error(a.client.post("/api/blocks/%3Cscript%3E"), 404, "unknown_user")
 
 
