@@ -1,10 +1,15 @@
 #!/bin/sh
 # Installs the Debian packages of docker/packages.txt that are missing.
 # Usage: docker/deps.sh [ROLE...]   (no role: every role)
-# Quiet and quick when everything is present; apt-get runs only for what is
-# missing, so it is safe to call before every `make run` and `make test`.
+# Silent and quick (one dpkg-query) when everything is present; apt-get runs
+# only for what is missing, its chatter kept in a log that is shown only if it
+# fails. So it is safe to call before every `make run` and `make test`.
 set -eu
 list="$(dirname "$0")/packages.txt"
+
+for role in "$@"; do
+	grep -qx "# role: $role" "$list" || { echo "deps: no role '$role' in $list" >&2; exit 2; }
+done
 
 want=$(awk -v roles=" $* " '
 	/^# role:/ { role = $3; next }
@@ -12,15 +17,23 @@ want=$(awk -v roles=" $* " '
 	roles == "  " || index(roles, " " role " ") { print $1 ":" ($2 == "" ? "-" : $2) }
 ' "$list")
 
-missing=""
+pkgs=""
 for item in $want; do
-	pkg=${item%%:*}
 	cmd=${item#*:}
+	# A command already on PATH stands for its package (Node.js from elsewhere).
 	if [ "$cmd" != "-" ] && command -v "$cmd" >/dev/null 2>&1; then
 		continue
 	fi
-	status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
-	[ "$status" = "installed" ] || missing="$missing $pkg"
+	pkgs="$pkgs ${item%%:*}"
+done
+[ -z "$pkgs" ] && exit 0
+
+# shellcheck disable=SC2086
+installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' $pkgs 2>/dev/null |
+	awk '$2 == "installed" { print $1 }') || true
+missing=""
+for pkg in $pkgs; do
+	printf '%s\n' "$installed" | grep -qx "$pkg" || missing="$missing $pkg"
 done
 
 [ -z "$missing" ] && exit 0
@@ -29,6 +42,12 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 echo "deps: installing$missing"
+log=$(mktemp /tmp/deps.XXXXXX)
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# shellcheck disable=SC2086
+if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing; } >"$log" 2>&1; then
+	tail -n 30 "$log" >&2
+	echo "deps: apt-get failed (the whole log: $log)" >&2
+	exit 1
+fi
+rm -f "$log"
