@@ -49,6 +49,11 @@ static const struct config_var vars[] = {
 	    "file holding the database user's password"},
 	{"CHATD_DB_TIMEOUT", CT_INT, I(db_timeout), "3", 1, 60,
 	    "seconds for database connect, read and write"},
+	{"CHATD_HOSTNAMES", CT_STR, S(hostnames), "localhost", 0, 0,
+	    "host names the site is served under, separated by spaces or commas; "
+	    "state-changing requests must come from https://NAME[:CHATD_HTTPS_PORT]"},
+	{"CHATD_HTTPS_PORT", CT_INT, I(https_port), "443", 1, 65535,
+	    "the HTTPS port browsers reach the site on (in the origin unless 443)"},
 	{"CHATD_TEMPLATE_DIR", CT_STR, S(template_dir), "templates", 0, 0,
 	    "directory of the HTML templates"},
 	{"CHATD_MAX_BODY", CT_SIZE, offsetof(struct config, max_body), 0, "65536", 256, 1048576,
@@ -159,6 +164,75 @@ check_listen(const char *s)
 	return parse_int(colon + 1, 1, 65535, &port);
 }
 
+/* A DNS name (labels of letters, digits and inner hyphens) or an IPv4 address. */
+static int
+valid_hostname(const char *s, size_t n)
+{
+	size_t label = 0;
+
+	if (n == 0 || n > 253 || s[0] == '.' || s[n - 1] == '.')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    (c == '-' && label > 0)))
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return s[n - 1] != '-';
+}
+
+/* The origins of CHATD_HOSTNAMES at CHATD_HTTPS_PORT, lower case. 0 or -1. */
+static int
+config_origins(struct config *cfg, char *err, size_t errlen)
+{
+	const char *p = cfg->hostnames;
+
+	cfg->norigins = 0;
+	for (;;) {
+		size_t n;
+		char *o;
+
+		p += strspn(p, " ,\t");
+		if (*p == '\0')
+			break;
+		n = strcspn(p, " ,\t");
+		if (!valid_hostname(p, n)) {
+			snprintf(err, errlen, "CHATD_HOSTNAMES: '%.*s' is not a host name",
+			    (int)(n < 60 ? n : 60), p);
+			return -1;
+		}
+		if (cfg->norigins == CONFIG_MAX_HOSTNAMES) {
+			snprintf(err, errlen, "CHATD_HOSTNAMES: more than %d names",
+			    CONFIG_MAX_HOSTNAMES);
+			return -1;
+		}
+		o = cfg->origins[cfg->norigins++];
+		if (cfg->https_port == 443)
+			snprintf(o, sizeof(cfg->origins[0]), "https://%.*s", (int)n, p);
+		else
+			snprintf(o, sizeof(cfg->origins[0]), "https://%.*s:%d", (int)n, p,
+			    cfg->https_port);
+		for (; *o != '\0'; o++)
+			if (*o >= 'A' && *o <= 'Z')
+				*o = (char)(*o - 'A' + 'a');
+		p += n;
+	}
+	if (cfg->norigins == 0) {
+		snprintf(err, errlen, "CHATD_HOSTNAMES names no host");
+		return -1;
+	}
+	return 0;
+}
+
 int
 config_load(struct config *cfg, config_getter get, void *ctx, char *err, size_t errlen)
 {
@@ -219,11 +293,14 @@ config_load(struct config *cfg, config_getter get, void *ctx, char *err, size_t 
 		    cfg->nchan_url);
 		return -1;
 	}
-	if (strncmp(cfg->pwned_url, "http://", 7) != 0 && strncmp(cfg->pwned_url, "https://", 8) != 0) {
-		snprintf(err, errlen, "CHATD_PWNED_URL must start with http:// or https://, not '%.60s'",
+	/* The breach check sends hash prefixes of new passwords: never in clear. */
+	if (strncmp(cfg->pwned_url, "https://", 8) != 0 || cfg->pwned_url[8] == '\0') {
+		snprintf(err, errlen, "CHATD_PWNED_URL must be an https:// URL, not '%.60s'",
 		    cfg->pwned_url);
 		return -1;
 	}
+	if (config_origins(cfg, err, errlen) < 0)
+		return -1;
 	if (cfg->session_idle > cfg->session_max) {
 		snprintf(err, errlen, "CHATD_SESSION_IDLE (%d) must not exceed CHATD_SESSION_MAX (%d)",
 		    cfg->session_idle, cfg->session_max);

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#define CONFIG_MAX_HOSTNAMES 16
+
 struct config {
 	char listen[108];	/* unix socket path, or [host]:port for TCP */
 	int workers;
@@ -26,6 +28,15 @@ struct config {
 	char db_password_file[256];
 	char db_password[256];	/* read from db_password_file at load */
 	int db_timeout;		/* seconds, connect/read/write */
+
+	/* The names the site is served under and the HTTPS port browsers use:
+	 * state-changing requests must carry one of the origins made of them
+	 * ("https://NAME", plus ":PORT" unless 443), never one derived from the
+	 * request's own Host header. */
+	char hostnames[1024];
+	int https_port;
+	char origins[CONFIG_MAX_HOSTNAMES][272];
+	int norigins;
 
 	char template_dir[256];
 	size_t max_body;	/* default body limit of routes that take one */

@@ -47,8 +47,6 @@ struct req {
 	long long content_length;	/* -1 when absent */
 	const char *cookie;
 	const char *origin;
-	const char *host;
-	const char *http_host;		/* Host header with port, for the Origin check */
 	const char *csrf;		/* X-CSRF-Token header */
 	const char *remote_addr;
 	const char *user_agent;

@@ -95,13 +95,12 @@ session_load(struct req *r)
 int
 session_origin_ok(const struct req *r)
 {
-	char want[300];
-
-	if (r->origin == NULL || r->http_host == NULL || r->http_host[0] == '\0')
+	if (r->origin == NULL)
 		return 0;
-	if (snprintf(want, sizeof(want), "https://%s", r->http_host) >= (int)sizeof(want))
-		return 0;
-	return strcasecmp(r->origin, want) == 0;
+	for (int i = 0; i < r->cfg->norigins; i++)
+		if (strcasecmp(r->origin, r->cfg->origins[i]) == 0)
+			return 1;
+	return 0;
 }
 
 int

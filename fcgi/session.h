@@ -32,7 +32,7 @@ struct session {
  * ERR_OK, ERR_UNAUTHENTICATED (401) or ERR_DB_UNAVAILABLE (503). */
 enum err session_load(struct req *);
 
-/* 1 when Origin is this site (https://Host), else 0. */
+/* 1 when Origin is one of the configured origins (CHATD_HOSTNAMES), else 0. */
 int session_origin_ok(const struct req *);
 
 /* 1 when X-CSRF-Token equals the session's token (constant time). */

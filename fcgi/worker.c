@@ -110,8 +110,6 @@ req_fill(struct req *r, FCGX_Request *fr)
 	r->content_type = param(r, fr, "CHAT_CONTENT_TYPE");
 	r->cookie = param(r, fr, "CHAT_COOKIE");
 	r->origin = param(r, fr, "CHAT_ORIGIN");
-	r->host = param(r, fr, "CHAT_HOST");
-	r->http_host = param(r, fr, "CHAT_HTTP_HOST");
 	r->csrf = param(r, fr, "CHAT_CSRF_TOKEN");
 	r->remote_addr = param(r, fr, "CHAT_REMOTE_ADDR");
 	r->user_agent = param(r, fr, "CHAT_USER_AGENT");

@@ -27,6 +27,9 @@ CHATD = ROOT / "build" / "chatd"
     ("CHATD_LISTEN", "localhost:0", "CHATD_LISTEN must be"),
     ("CHATD_DB_SOCKET", "db.sock", "CHATD_DB_SOCKET must be an absolute path"),
     ("CHATD_NCHAN_URL", "ftp://x", "CHATD_NCHAN_URL must start with http"),
+    ("CHATD_PWNED_URL", "http://api.pwnedpasswords.com", "CHATD_PWNED_URL must be an https:// URL"),
+    ("CHATD_HOSTNAMES", "", "CHATD_HOSTNAMES names no host"),
+    ("CHATD_HTTPS_PORT", "70000", "CHATD_HTTPS_PORT must be an integer from 1 to 65535"),
     ("CHATD_DB_PASSWORD_FILE", "/nonexistent/pw", "CHATD_DB_PASSWORD_FILE: cannot open"),
     ("CHATD_TEMPLATE_DIR", "/nonexistent", "cannot open template directory"),
 ])
@@ -97,3 +100,4 @@ def test_sigterm_lets_in_flight_requests_finish_and_removes_the_socket(private_c
     assert status == 204
     assert proc.wait(10) == 0
     assert "supervisor: stopped" in d.log()
+

@@ -10,6 +10,7 @@ import http.server
 import os
 import re
 import secrets
+import ssl
 import threading
 import time
 import unicodedata
@@ -473,13 +474,18 @@ class Capture(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def capture():
+def capture(stack):
+    """The capture server over TLS with the stack's certificate, which chatd
+    trusts (CHATD_PWNED_CAINFO): chatd takes only an https:// range API."""
     handler = type("Handler", (Capture,), {"seen": [], "answer": (200, b""), "delay": 0.0})
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(stack["CHAT_SERVER_CERT"], str(Path(stack["CHAT_CERTS_DIR"]) / "server.key"))
+    srv.socket = tls.wrap_socket(srv.socket, server_side=True)
     srv.daemon_threads = True
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
-    yield handler, f"http://127.0.0.1:{srv.server_address[1]}"
+    yield handler, f"https://127.0.0.1:{srv.server_address[1]}"
     srv.shutdown()
     srv.server_close()
 

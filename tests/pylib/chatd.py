@@ -12,6 +12,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.parse
 from pathlib import Path
 
 from requests.structures import CaseInsensitiveDict
@@ -28,6 +29,7 @@ def base_env(stack, listen):
     defaults of chatd apply unless a test sets them (CHATD_BCRYPT_COST too)."""
     d = Path(stack["CHAT_STACK_DIR"])
     base = stack["CHAT_BASE_URL"].rstrip("/")
+    site = urllib.parse.urlsplit(base)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATD_")}
     env.update(CHATD_LISTEN=str(listen), CHATD_WORKERS="1", CHATD_THREADS="2",
                CHATD_SHUTDOWN_TIMEOUT="5",
@@ -37,6 +39,8 @@ def base_env(stack, listen):
                CHATD_SECRETS_DIR=str(d / "secrets"),
                CHATD_BLOCKLIST=str(ROOT / "build" / "blocklist.txt"),
                CHATD_NCHAN_SOCKET=stack["CHAT_NCHAN_SOCKET"],
+               # The origin the stack's clients send (CHAT_BASE_URL).
+               CHATD_HOSTNAMES=site.hostname, CHATD_HTTPS_PORT=str(site.port or 443),
                # The stack's stand-in for the range API, as the pools use it.
                CHATD_PWNED_URL=f"{base}/pwned",
                CHATD_PWNED_CAINFO=str(d / "run" / "ca.crt"))
@@ -141,8 +145,6 @@ class FcgiClient(chat.Client):
             data = data.encode()
         csrf = h.get("x-csrf-token", self.csrf if method not in ("GET", "HEAD") else None)
         params = {
-            "CHAT_HOST": self.host.split(":")[0],
-            "CHAT_HTTP_HOST": self.host,
             "CHAT_ORIGIN": h.get("origin", self.origin) or "",
             "CHAT_COOKIE": h.get("cookie", f"{chat.COOKIE}={self.cookie}" if self.cookie else ""),
             "CHAT_CSRF_TOKEN": csrf or "",

@@ -253,6 +253,11 @@ test_config_account_defaults_and_rules(void **state)
 	assert_int_equal(cfg.pwned_required, 0);
 	assert_string_equal(cfg.pwned_url, "https://api.pwnedpasswords.com");
 	assert_refused(env, "CHATD_PWNED_URL", "ftp://example");
+	/* Hash prefixes of new passwords never travel in clear. */
+	assert_refused(env, "CHATD_PWNED_URL", "http://api.pwnedpasswords.com");
+	assert_refused(env, "CHATD_PWNED_URL", "HTTPS://api.pwnedpasswords.com");
+	assert_refused(env, "CHATD_PWNED_URL", "https://");
+	assert_accepted(env, "CHATD_PWNED_URL", "https://localhost:18443/pwned");
 	env_set(env, "CHATD_SESSION_IDLE", "600");
 	assert_refused(env, "CHATD_SESSION_MAX", "300");
 	env_set(env, "CHATD_SECRETS_DIR", NULL);
@@ -394,6 +399,61 @@ test_config_nchan_url_scheme(void **state)
 }
 
 static void
+test_config_origins_default_to_localhost(void **state)
+{
+	struct env *env = *state;
+
+	assert_int_equal(load(env), 0);
+	assert_int_equal(env->cfg.https_port, 443);
+	assert_int_equal(env->cfg.norigins, 1);
+	assert_string_equal(env->cfg.origins[0], "https://localhost");
+}
+
+static void
+test_config_origins_from_names_and_port(void **state)
+{
+	struct env *env = *state;
+
+	env_set(env, "CHATD_HOSTNAMES", " Chat.Example.ORG,localhost  127.0.0.1,");
+	env_set(env, "CHATD_HTTPS_PORT", "8443");
+	assert_int_equal(load(env), 0);
+	assert_int_equal(env->cfg.norigins, 3);
+	assert_string_equal(env->cfg.origins[0], "https://chat.example.org:8443");
+	assert_string_equal(env->cfg.origins[1], "https://localhost:8443");
+	assert_string_equal(env->cfg.origins[2], "https://127.0.0.1:8443");
+	env->n--;
+	assert_int_equal(load(env), 0);	/* 443: browsers leave the port out */
+	assert_string_equal(env->cfg.origins[0], "https://chat.example.org");
+}
+
+static void
+test_config_origins_refuse_what_is_not_a_host_name(void **state)
+{
+	struct env *env = *state;
+	char many[400] = "", label[80];
+
+	assert_refused(env, "CHATD_HOSTNAMES", "");
+	assert_refused(env, "CHATD_HOSTNAMES", " , ");
+	assert_refused(env, "CHATD_HOSTNAMES", "https://chat.example.org");
+	assert_refused(env, "CHATD_HOSTNAMES", "chat.example.org:443");
+	assert_refused(env, "CHATD_HOSTNAMES", "localhost evil/..");
+	assert_refused(env, "CHATD_HOSTNAMES", "-chat.example.org");
+	assert_refused(env, "CHATD_HOSTNAMES", "chat-.example.org");
+	assert_refused(env, "CHATD_HOSTNAMES", "chat..example.org");
+	assert_refused(env, "CHATD_HOSTNAMES", ".example.org");
+	assert_refused(env, "CHATD_HOSTNAMES", "*.example.org");
+	assert_refused(env, "CHATD_HTTPS_PORT", "0");
+	memset(label, 'a', 64);
+	label[64] = '\0';
+	assert_refused(env, "CHATD_HOSTNAMES", label);		/* a label is 63 at most */
+	label[63] = '\0';
+	assert_accepted(env, "CHATD_HOSTNAMES", label);
+	for (int i = 0; i < 17; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), "h%d ", i);
+	assert_refused(env, "CHATD_HOSTNAMES", many);		/* 16 names at most */
+}
+
+static void
 test_config_string_too_long_refused(void **state)
 {
 	struct env *env = *state;
@@ -500,6 +560,9 @@ main(void)
 		T(test_config_db_socket_must_be_absolute),
 		T(test_config_nchan_socket_must_be_absolute),
 		T(test_config_nchan_url_scheme),
+		T(test_config_origins_default_to_localhost),
+		T(test_config_origins_from_names_and_port),
+		T(test_config_origins_refuse_what_is_not_a_host_name),
 		T(test_config_string_too_long_refused),
 		T(test_config_password_file_missing),
 		T(test_config_password_file_empty),
