@@ -110,14 +110,14 @@ static pid_t
 spawn(const struct config *cfg, const struct tmpl_set *tmpls, const struct blocklist *bl, int fd,
     struct slot *s)
 {
-	pid_t pid = fork();
+	pid_t self = getpid(), pid = fork();
 
 	if (pid < 0) {
 		log_msg(LOG_ERROR, "supervisor: fork: %s", strerror(errno));
 		return -1;
 	}
 	if (pid == 0)
-		worker_run(cfg, tmpls, bl, fd);
+		worker_run(cfg, tmpls, bl, fd, self);
 	s->pid = pid;
 	clock_gettime(CLOCK_MONOTONIC, &s->started);
 	return pid;
@@ -213,7 +213,8 @@ supervisor_run(const struct config *cfg, const struct tmpl_set *tmpls, const str
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
-	/* Inherited by workers, which sigwait() for TERM/INT. */
+	sigaddset(&set, SIGUSR2);
+	/* Inherited by workers, which sigwait() for TERM/INT/USR2. */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
 		return 1;
 	for (int i = 0; i < n; i++)

@@ -2,6 +2,7 @@
  * worker: threads, accept loop, request lifecycle (see worker.h).
  */
 #include <curl/curl.h>
+#include <errno.h>
 #include <fcgiapp.h>
 #include <openssl/rand.h>
 #include <pthread.h>
@@ -23,6 +24,8 @@
 #include "worker.h"
 
 #define ARENA_LIMIT (8u << 20)
+#define ACCEPT_PAUSE_MIN_MS 10
+#define ACCEPT_PAUSE_MAX_MS 1000
 
 struct worker_thread {
 	pthread_t tid;
@@ -35,6 +38,8 @@ struct worker_thread {
 static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int stopping;
 static atomic_int active;
+static atomic_int fd_short;	/* 1 while accept finds no free descriptor */
+static atomic_int accept_errno;	/* the accept failure that stops this worker */
 
 static double
 now_ms(void)
@@ -169,6 +174,44 @@ serve(struct req *r, FCGX_Request *fr)
 	    r->path ? r->path : "-", r->status, now_ms() - t0);
 }
 
+/*
+ * Out of descriptors: the connection stays in the backlog, so wait and try
+ * again, 10 ms at first, doubling up to a second. The first thread to see it
+ * says so once. Returns the pause just made.
+ */
+static unsigned
+accept_pause(unsigned pause_ms, int errnum)
+{
+	struct timespec ts;
+
+	if (atomic_exchange(&fd_short, 1) == 0)
+		log_msg(LOG_WARN, "worker: accept: %s; pausing, connections wait in the backlog",
+		    strerror(errnum));
+	pause_ms = pause_ms == 0 ? ACCEPT_PAUSE_MIN_MS : pause_ms * 2;
+	if (pause_ms > ACCEPT_PAUSE_MAX_MS)
+		pause_ms = ACCEPT_PAUSE_MAX_MS;
+	ts.tv_sec = pause_ms / 1000;
+	ts.tv_nsec = (long)(pause_ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+	return pause_ms;
+}
+
+/*
+ * Any other accept failure: wake the main thread (SIGUSR2, to the process,
+ * which only its sigwait takes), which stops the worker with a non-zero
+ * status after in-flight requests, so the supervisor starts a new one.
+ */
+static void
+worker_fail(int rc)
+{
+	int expected = 0;
+
+	(void)atomic_compare_exchange_strong(&accept_errno, &expected, rc < -1 ? -rc : EIO);
+	if (kill(getpid(), SIGUSR2) != 0)
+		_exit(1);
+}
+
 static void *
 thread_main(void *arg)
 {
@@ -178,6 +221,7 @@ thread_main(void *arg)
 	struct db db;
 	struct req r;
 	FCGX_Request fr;
+	unsigned pause_ms = 0;
 
 	db_init(&db, t->cfg);
 	if (notify_init(&notify, t->cfg) < 0)
@@ -210,8 +254,19 @@ thread_main(void *arg)
 		if (rc >= 0)
 			atomic_fetch_add(&active, 1);
 		pthread_mutex_unlock(&accept_lock);
-		if (rc < 0)
+		if (rc < 0) {
+			if (atomic_load(&stopping))
+				break;
+			if (rc == -EMFILE || rc == -ENFILE) {
+				pause_ms = accept_pause(pause_ms, -rc);
+				continue;
+			}
+			worker_fail(rc);
 			break;
+		}
+		if (atomic_load(&fd_short) && atomic_exchange(&fd_short, 0) == 1)
+			log_msg(LOG_INFO, "worker: descriptors free again; accepting");
+		pause_ms = 0;
 		req_reset(&r);
 		serve(&r, &fr);
 		FCGX_Finish_r(&fr);
@@ -251,14 +306,14 @@ drain(int seconds)
 
 void
 worker_run(const struct config *cfg, const struct tmpl_set *tmpls, const struct blocklist *bl,
-    int listen_fd)
+    int listen_fd, pid_t supervisor)
 {
 	struct worker_thread *threads;
 	sigset_t set;
 	int sig, started = 0;
 
 	/* Die with the supervisor; if it is already gone, do not start. */
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() == 1)
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != supervisor)
 		_exit(1);
 	if (FCGX_Init() != 0) {
 		log_msg(LOG_ERROR, "worker: FCGX_Init failed");
@@ -285,12 +340,16 @@ worker_run(const struct config *cfg, const struct tmpl_set *tmpls, const struct 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR2);
 	while (sigwait(&set, &sig) != 0)
 		;
+	if (sig == SIGUSR2)
+		log_msg(LOG_ERROR, "worker: accept: %s; stopping this worker for a fresh one",
+		    strerror(atomic_load(&accept_errno)));
 	atomic_store(&stopping, 1);
 	FCGX_ShutdownPending();
 	drain(cfg->shutdown_timeout);
 	log_msg(LOG_INFO, "worker: stopped");
 	/* Threads blocked in accept() hold no request: leave without joining. */
-	_exit(0);
+	_exit(sig == SIGUSR2 ? 1 : 0);
 }

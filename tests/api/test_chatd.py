@@ -101,3 +101,113 @@ def test_sigterm_lets_in_flight_requests_finish_and_removes_the_socket(private_c
     assert proc.wait(10) == 0
     assert "supervisor: stopped" in d.log()
 
+
+# --- in a container, and out of file descriptors ---------------------------------------------
+
+def children(pid):
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return {int(p) for p in out.split()}
+
+
+def wait_until(what, seconds=15):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = what()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def answers(sock):
+    try:
+        return fcgi.get(str(sock), timeout=2)[0] == 200
+    except OSError:
+        return False
+
+
+def worker_exits(log):
+    return [line for line in log.splitlines() if "supervisor: worker" in line]
+
+
+def test_chatd_as_pid_1_of_a_pid_namespace_serves_with_its_workers(stack, tmp_path):
+    """In a container chatd is PID 1. Its workers must know their supervisor by
+    the pid it had when it forked them, not by "my parent is not PID 1"."""
+    sock, log_path = tmp_path / "c.sock", tmp_path / "chatd.log"
+    env = base_env(stack, sock)
+    env["CHATD_WORKERS"] = "2"
+    with open(log_path, "w") as log:
+        unshare = subprocess.Popen(["unshare", "--fork", "--pid", "--mount-proc", "--kill-child",
+                                    str(CHATD)], env=env, stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        chatd = wait_until(lambda: children(unshare.pid))
+        (chatd,) = chatd
+        nspid = [line for line in Path(f"/proc/{chatd}/status").read_text().splitlines()
+                 if line.startswith("NSpid:")][0].split()
+        assert nspid[-1] == "1", nspid          # PID 1 in its own namespace
+        wait_until(lambda: answers(sock))
+        workers = wait_until(lambda: len(children(chatd)) == 2 and children(chatd))
+
+        served, t0 = 0, time.monotonic()
+        while time.monotonic() - t0 < 10:
+            status, _, body = fcgi.get(str(sock), timeout=5)
+            assert status == 200 and json.loads(body)["status"] == "ok"
+            served += 1
+            time.sleep(0.02)
+        assert served > 100
+        assert children(chatd) == workers       # not one worker replaced
+        assert worker_exits(log_path.read_text()) == []
+
+        # docker stop: SIGTERM to PID 1, which has no default action there.
+        os.kill(chatd, signal.SIGTERM)
+        assert unshare.wait(15) == 0
+        assert "supervisor: stopped" in log_path.read_text()
+        assert not sock.exists()
+    finally:
+        if unshare.poll() is None:
+            unshare.kill()
+            unshare.wait()
+
+
+def test_out_of_file_descriptors_pauses_accept_and_keeps_every_thread(stack, tmp_path):
+    """Under a file-descriptor limit that only leaves room for two connections,
+    a flood of requests waits in the backlog instead of ending threads: every
+    request is answered, and the worker still has all its threads."""
+    threads = 4
+    sock, log_path = tmp_path / "c.sock", tmp_path / "chatd.log"
+    env = base_env(stack, sock)
+    env.update(CHATD_WORKERS="1", CHATD_THREADS=str(threads))
+    # 0-2, the listening socket and one database connection per thread, then
+    # two more: the third connection finds no descriptor.
+    limit = 4 + threads + 2
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(["prlimit", f"--nofile={limit}:{limit}", str(CHATD)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        wait_until(lambda: answers(sock))
+        (worker,) = children(proc.pid)
+        assert len(os.listdir(f"/proc/{worker}/fd")) == limit - 2   # as counted above
+        assert len(os.listdir(f"/proc/{worker}/task")) == threads + 1
+
+        body = b'{"csp-report": {"blocked-uri": "inline"}}'
+        flood = []
+        for _ in range(12):     # each holds a thread and a descriptor until its body ends
+            req = fcgi.Request(str(sock), "POST", "/api/csp-report", timeout=20,
+                               content_type="application/csp-report", content_length=len(body))
+            req.send_body(body[:5], end=False)
+            flood.append(req)
+        time.sleep(2)           # threads meet EMFILE; their pause grows to its longest
+        for req in flood:
+            req.send_body(body[5:])
+        assert [req.response()[0] for req in flood] == [204] * len(flood)
+
+        assert children(proc.pid) == {worker}
+        assert len(os.listdir(f"/proc/{worker}/task")) == threads + 1
+        log = log_path.read_text()
+        assert "Too many open files" in log and "accepting" in log
+        assert worker_exits(log) == []
+        for _ in range(20):
+            assert fcgi.get(str(sock))[0] == 200
+    finally:
+        proc.terminate()
+        proc.wait(10)
