@@ -93,6 +93,23 @@ def private_chatd(stack):
         d.stop()
 
 
+@pytest.fixture
+def edge(stack):
+    """A factory of second nginx instances in front of the stack's chatd pools,
+    rendered with settings of their own (CHAT_*=value keywords); each is
+    stopped at the end. See tests/pylib/edge.py."""
+    import edge as edge_mod
+    started = []
+
+    def start(**settings):
+        e = edge_mod.Edge(stack, **settings)
+        started.append(e)
+        return e
+    yield start
+    for e in started:
+        e.stop()
+
+
 REPORT = []
 
 
