@@ -12,7 +12,9 @@
 #
 # Environment:
 #   CERTS_DIR      output directory (default: certs/local next to this script)
-#   CHAT_HOSTNAME  extra DNS name (or IPv4 address) in the SAN (default: `hostname`)
+#   CHAT_HOSTNAME  the site's DNS name (or IPv4 address), in the SAN (default: `hostname`)
+#   CHAT_EXTRA_HOSTNAMES  more names for the SAN, space- or comma-separated
+#                  (default: localhost 127.0.0.1; empty: none)
 #   CERT_DAYS      server certificate validity in days (default 90)
 #   CA_DAYS        CA validity in days (default 3650)
 set -eu
@@ -38,27 +40,32 @@ days_ok "$cert_days" || die "CERT_DAYS must be a whole number of days, 1..36500 
 days_ok "$ca_days" || die "CA_DAYS must be a whole number of days, 1..36500 (got '$ca_days')"
 [ "$ca_days" -gt "$cert_days" ] || die "CA_DAYS ($ca_days) must be more than CERT_DAYS ($cert_days)"
 
-# The configured host name: lower case, a DNS name or IPv4 address, so that it cannot
-# smuggle extra entries into the SAN string below.
+# The configured host names: lower case, each a DNS name or IPv4 address, so that none
+# can smuggle extra entries into the SAN string below. The extra names come first (by
+# default localhost and 127.0.0.1), then CHAT_HOSTNAME; each once.
 given=${CHAT_HOSTNAME:-$(hostname 2>/dev/null || uname -n)}
-host=$(printf '%s' "$given" | tr '[:upper:]' '[:lower:]')
+extra=${CHAT_EXTRA_HOSTNAMES-localhost 127.0.0.1}
 label='[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?'
-if [ "${#host}" -gt 253 ] || ! printf '%s\n' "$host" | grep -Eqx "$label(\\.$label)*"; then
-	die "CHAT_HOSTNAME '$given' is not a valid host name"
-fi
-
-# SAN as written to the config and as `openssl x509 -ext` prints it back.
-san="DNS:localhost, IP:127.0.0.1"
-san_text="DNS:localhost, IP Address:127.0.0.1"
-if printf '%s\n' "$host" | grep -Eqx '[0-9]{1,3}(\.[0-9]{1,3}){3}'; then
-	if [ "$host" != 127.0.0.1 ]; then
-		san="$san, IP:$host"
-		san_text="$san_text, IP Address:$host"
+host=""
+san="" san_text=""
+set -f	# a name is never a file pattern
+for name in $(printf '%s' "$extra" | tr ',' ' ') "$given"; do
+	h=$(printf '%s' "$name" | tr '[:upper:]' '[:lower:]')
+	if [ "${#h}" -gt 253 ] || ! printf '%s\n' "$h" | grep -Eqx "$label(\\.$label)*"; then
+		[ "$name" = "$given" ] && die "CHAT_HOSTNAME '$given' is not a valid host name"
+		die "CHAT_EXTRA_HOSTNAMES: '$name' is not a valid host name"
 	fi
-elif [ "$host" != localhost ]; then
-	san="$san, DNS:$host"
-	san_text="$san_text, DNS:$host"
-fi
+	host=$h
+	if printf '%s\n' "$h" | grep -Eqx '[0-9]{1,3}(\.[0-9]{1,3}){3}'; then
+		entry="IP:$h" text="IP Address:$h"
+	else
+		entry="DNS:$h" text="DNS:$h"
+	fi
+	case ", $san, " in *", $entry, "*) continue ;; esac
+	san=${san:+$san, }$entry
+	san_text=${san_text:+$san_text, }$text
+done
+set +f
 CERTS_SAN=$san
 CERTS_CA_CN="E2EE Chat local CA ($host)"
 export CERTS_SAN CERTS_CA_CN
