@@ -37,6 +37,6 @@ EXPOSE 9000
 # A real FastCGI request for /api/health (a database round trip), with the
 # parameter names nginx/fastcgi-chat.conf sends; cgi-fcgi is in role app.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-	CMD env -i CHAT_METHOD=GET CHAT_URI=/api/health CHAT_HOST=localhost CHAT_REMOTE_ADDR=127.0.0.1 \
+	CMD env -i CHAT_METHOD=GET CHAT_URI=/api/health CHAT_REMOTE_ADDR=127.0.0.1 \
 		/usr/bin/cgi-fcgi -bind -connect 127.0.0.1:9000 | grep -q '^Status: 200'
 ENTRYPOINT ["/usr/local/bin/chatd"]

@@ -3,11 +3,15 @@
 # with the compose network's addresses, then runs nginx as PID 1.
 #  - chatd is app:9000 (TCP); the nchan publisher listens on TCP 8081, which
 #    only the compose network reaches (not published in docker-compose.yml).
-#  - certs/local of the host (`make certs`) is mounted read-only at
-#    /srv/chat/certs; the prefix is a tmpfs; the logs are symlinks to
-#    stdout/stderr made in web.Dockerfile, i.e. `docker-compose logs web`.
-#  - CHAT_HTTP_PORT (plain-HTTP redirect) stays off unless set, and must then
-#    also be published.
+#  - the certificate directory of the host (CHAT_CERTS_DIR in compose: by
+#    default certs/local of `make certs`, or /etc/letsencrypt) is mounted
+#    read-only at /srv/chat/certs; CHAT_CERT and CHAT_CERT_KEY name the files
+#    in it. The ACME webroot is /srv/chat/acme. The prefix is a tmpfs; the
+#    logs are symlinks to stdout/stderr made in web.Dockerfile, i.e.
+#    `docker-compose logs web`.
+#  - CHAT_HOSTNAME, CHAT_EXTRA_HOSTNAMES and CHAT_PUBLIC_HTTPS_PORT (the port
+#    published on the host) come from docker-compose.yml; CHAT_HTTP_PORT is
+#    the container's plain-HTTP port (ACME challenges and the redirect).
 set -euo pipefail
 export NGINX_PREFIX=${NGINX_PREFIX:-/var/lib/chat/nginx}
 export NGINX_LOG_DIR=${NGINX_LOG_DIR:-/var/log/chat}
@@ -16,11 +20,12 @@ export CHAT_HTTP_PORT=${CHAT_HTTP_PORT:-}
 export CHAT_UPSTREAMS=${CHAT_UPSTREAMS:-app:9000}
 export CHAT_NCHAN_PUB_LISTEN=${CHAT_NCHAN_PUB_LISTEN:-8081}
 export CHAT_STATIC_DIR=${CHAT_STATIC_DIR:-/srv/chat/static}
-certs=${CHAT_CERTS_DIR:-/srv/chat/certs}
-export CHAT_CERT=$certs/server.crt CHAT_CERT_KEY=$certs/server.key
+export CHAT_ACME_DIR=${CHAT_ACME_DIR:-/srv/chat/acme}
+certs=/srv/chat/certs
+export CHAT_CERT=$certs/${CHAT_CERT:-server.crt} CHAT_CERT_KEY=$certs/${CHAT_CERT_KEY:-server.key}
 
 for f in "$CHAT_CERT" "$CHAT_CERT_KEY"; do
-	[ -r "$f" ] || { echo "web: cannot read $f: run 'make certs' on the host first" >&2; exit 1; }
+	[ -r "$f" ] || { echo "web: cannot read $f: run 'make certs' on the host, or set CHAT_CERTS_DIR, CHAT_CERT and CHAT_CERT_KEY" >&2; exit 1; }
 done
 bash /srv/chat/nginx/render.sh
 # -e stderr: nginx would otherwise open /var/log/nginx/error.log before
