@@ -13,9 +13,10 @@ SHELL := /bin/bash
 CC ?= cc
 CFLAGS_COMMON = -std=c11 -D_GNU_SOURCE -g -Wall -Wextra -Werror -Wshadow \
 	-Wformat=2 -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers \
-	$(shell mariadb_config --cflags) $(shell pkg-config --cflags jansson libcurl openssl)
+	$(shell mariadb_config --cflags 2>/dev/null) \
+	$(shell pkg-config --cflags jansson libcurl openssl 2>/dev/null)
 LIBS = -lfcgi -ljansson -lcurl -lcrypto -lpthread -lcrypt -loath -lqrencode -lgd -lunistring \
-	$(shell mariadb_config --libs)
+	$(shell mariadb_config --libs 2>/dev/null)
 HARDEN := -O2 -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 SAN := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -72,7 +73,9 @@ build-dir:
 unit: $(UNIT:tests/unit/%.c=build/unit/%)
 	@tests/unit/run.sh $^
 
-certs: deps
+# openssl only: a compose host needs no nginx or MariaDB of its own.
+certs:
+	@docker/deps.sh tools
 	@certs/mkcerts.sh
 
 # A busy port is named before anything is installed, built or made.

@@ -44,6 +44,18 @@ fi
 echo "deps: installing$missing"
 log=$(mktemp /tmp/deps.XXXXXX)
 export DEBIAN_FRONTEND=noninteractive
+# Debian starts a server as its package is installed: nginx with its default
+# site on port 80, MariaDB on 3306. The project runs instances of its own, so
+# the machine's must not start now (policy-rc.d answers "not allowed"), nor at
+# boot (disabled below). A policy already in place is left as it is.
+policy=/usr/sbin/policy-rc.d
+made_policy=""
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# docker/deps.sh: no service starts while packages are installed\nexit 101\n' >"$policy"
+	chmod 0755 "$policy"
+	made_policy=1
+fi
+trap '[ -z "$made_policy" ] || rm -f "$policy"' EXIT
 # shellcheck disable=SC2086
 if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing; } >"$log" 2>&1; then
 	tail -n 30 "$log" >&2
@@ -51,3 +63,9 @@ if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends $mis
 	exit 1
 fi
 rm -f "$log"
+for pair in nginx:nginx mariadb-server:mariadb; do
+	case " $missing " in *" ${pair%%:*} "*) ;; *) continue ;; esac
+	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+		systemctl disable --now --quiet "${pair#*:}.service" >/dev/null 2>&1 || true
+	fi
+done

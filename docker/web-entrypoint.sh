@@ -28,6 +28,18 @@ for f in "$CHAT_CERT" "$CHAT_CERT_KEY"; do
 	[ -r "$f" ] || { echo "web: cannot read $f: run 'make certs' on the host, or set CHAT_CERTS_DIR, CHAT_CERT and CHAT_CERT_KEY" >&2; exit 1; }
 done
 bash /srv/chat/nginx/render.sh
+# A certificate renewed on the host (an ACME client writing into the mounted
+# directory) is picked up without a restart: nginx re-reads its configuration
+# and certificates every CHAT_RELOAD_HOURS hours (0: never); `docker-compose
+# kill -s HUP web` does it at once. The loop outlives the exec below as a
+# child of nginx.
+hours=${CHAT_RELOAD_HOURS:-12}
+[[ $hours =~ ^[0-9]{1,4}$ ]] || { echo "web: CHAT_RELOAD_HOURS must be whole hours, not '$hours'" >&2; exit 1; }
+if [ "$hours" -gt 0 ]; then
+	(while sleep $((hours * 3600)); do
+		nginx -p "$NGINX_PREFIX" -c conf/nginx.conf -e stderr -s reload
+	done) </dev/null &
+fi
 # -e stderr: nginx would otherwise open /var/log/nginx/error.log before
 # reading its configuration, and the root filesystem is read-only.
 exec nginx -p "$NGINX_PREFIX" -c conf/nginx.conf -e stderr -g 'daemon off;'

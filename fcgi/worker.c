@@ -198,7 +198,33 @@ accept_pause(unsigned pause_ms, int errnum)
 }
 
 /*
- * Any other accept failure: wake the main thread (SIGUSR2, to the process,
+ * Errors Linux's accept() passes on from a connection that failed while it
+ * waited (accept(2): treat them like EAGAIN); libfcgi retries only
+ * ECONNABORTED and EPROTO itself.
+ */
+static int
+accept_retry_now(int errnum)
+{
+	switch (errnum) {
+	case EINTR:
+	case EAGAIN:
+	case ECONNABORTED:
+	case EPROTO:
+	case ENETDOWN:
+	case ENOPROTOOPT:
+	case EHOSTDOWN:
+	case ENONET:
+	case EHOSTUNREACH:
+	case EOPNOTSUPP:
+	case ENETUNREACH:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Any other accept failure (out of memory among them): wake the main thread (SIGUSR2, to the process,
  * which only its sigwait takes), which stops the worker with a non-zero
  * status after in-flight requests, so the supervisor starts a new one.
  */
@@ -261,6 +287,8 @@ thread_main(void *arg)
 				pause_ms = accept_pause(pause_ms, -rc);
 				continue;
 			}
+			if (accept_retry_now(-rc))
+				continue;
 			worker_fail(rc);
 			break;
 		}

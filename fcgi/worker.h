@@ -11,7 +11,9 @@
  *
  * A thread never just ends. Out of file descriptors (EMFILE, ENFILE), accept
  * is retried after a growing pause, as OpenBSD's daemons do: the connection
- * waits in the backlog until a descriptor is free. Any other accept failure
+ * waits in the backlog until a descriptor is free. The network errors Linux
+ * reports for a connection that failed in the backlog are retried at once.
+ * Any other accept failure (out of memory among them)
  * stops the whole worker, in-flight requests first, with a non-zero status,
  * and the supervisor starts a fresh one.
  */

@@ -38,6 +38,7 @@ port_ok() { [[ $1 =~ ^[1-9][0-9]{0,4}$ ]] && [ "$1" -le 65535 ]; }
 for v in CHAT_HTTPS_PORT:$https CHAT_PUBLIC_HTTPS_PORT:$public ${http:+CHAT_HTTP_PORT:$http}; do
 	port_ok "${v#*:}" || die "${v%%:*} must be a port number, not '${v#*:}'"
 done
+[ "$http" != "$https" ] || die "CHAT_HTTP_PORT and CHAT_HTTPS_PORT must differ (both are $https)"
 [[ ${CHAT_BODY_TIME:-20} =~ ^[1-9][0-9]{0,3}$ ]] || die "CHAT_BODY_TIME must be whole seconds (1-9999), not '${CHAT_BODY_TIME}'"
 [[ ${CHAT_CONN_PER_ADDR:-200} =~ ^[1-9][0-9]{0,5}$ ]] || die "CHAT_CONN_PER_ADDR must be a positive number, not '${CHAT_CONN_PER_ADDR}'"
 

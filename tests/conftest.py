@@ -55,19 +55,25 @@ def http(ca_file):
         yield s
 
 
+def factory(make, end):
+    """The body of a factory fixture: a function that makes things with
+    make(**kw), and, after the test, end(thing) for each one made."""
+    made = []
+
+    def start(**kw):
+        thing = make(**kw)
+        made.append(thing)
+        return thing
+    yield start
+    for thing in made:
+        end(thing)
+
+
 @pytest.fixture
 def clients(stack):
     """A factory of chat.Client (each from a loopback address of its own), closed at the end."""
     import chat
-    made = []
-
-    def make(**kw):
-        c = chat.Client(stack, **kw)
-        made.append(c)
-        return c
-    yield make
-    for c in made:
-        c.close()
+    yield from factory(lambda **kw: chat.Client(stack, **kw), lambda c: c.close())
 
 
 @pytest.fixture
@@ -82,15 +88,7 @@ def private_chatd(stack):
     own (CHATD_*=value keywords), sharing the stack's database and secrets;
     each is killed at the end. See tests/pylib/chatd.py."""
     import chatd
-    started = []
-
-    def start(**settings):
-        d = chatd.Chatd(stack, **settings)
-        started.append(d)
-        return d
-    yield start
-    for d in started:
-        d.stop()
+    yield from factory(lambda **kw: chatd.Chatd(stack, **kw), lambda d: d.stop())
 
 
 @pytest.fixture
@@ -99,15 +97,7 @@ def edge(stack):
     rendered with settings of their own (CHAT_*=value keywords); each is
     stopped at the end. See tests/pylib/edge.py."""
     import edge as edge_mod
-    started = []
-
-    def start(**settings):
-        e = edge_mod.Edge(stack, **settings)
-        started.append(e)
-        return e
-    yield start
-    for e in started:
-        e.stop()
+    yield from factory(lambda **kw: edge_mod.Edge(stack, **kw), lambda e: e.stop())
 
 
 REPORT = []

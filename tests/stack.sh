@@ -67,7 +67,11 @@ svc_user=${CHATD_USER:-www-data}
 [ "$(id -u)" = 0 ] || svc_user=""
 hostname=${CHAT_HOSTNAME:-$(hostname)}
 hostname=${hostname,,}
-extra_names=$(tr ',' ' ' <<<"${CHAT_EXTRA_HOSTNAMES-localhost 127.0.0.1}")
+# With a certificate of your own the site is a real one: only its name, unless
+# more are asked for.
+extra_default="localhost 127.0.0.1"
+[ -z "${CHAT_CERT:-}" ] || extra_default=""
+extra_names=$(tr ',' ' ' <<<"${CHAT_EXTRA_HOSTNAMES-$extra_default}")
 public=${CHAT_PUBLIC_HTTPS_PORT:-$https}
 acme=${CHAT_ACME_DIR:-$dir/acme}
 own_cert=${CHAT_CERT:-}
@@ -96,6 +100,7 @@ port_free() {
 # Stops, naming the port and the variable that moves it, when one is taken.
 check_ports() {
 	local spec var port rc holder
+	[ "$http" != "$https" ] || die "CHAT_HTTP_PORT and CHAT_HTTPS_PORT must differ (both are $https)"
 	for spec in "CHAT_HTTPS_PORT:$https" ${http:+"CHAT_HTTP_PORT:$http"}; do
 		var=${spec%%:*} port=${spec#*:}
 		[[ $port =~ ^[1-9][0-9]{0,4}$ ]] && [ "$port" -le 65535 ] ||
@@ -198,12 +203,18 @@ stop_all() {
 	say "stopped"
 }
 
-run() {
+# Takes the profile's lock (fd 9, held while this process lives), or stops:
+# a second stack of the same profile is told so, not that its port is busy.
+lock_profile() {
 	mkdir -p "$dir"
 	exec 9>"$dir/stack.lock"
 	if ! flock -n 9; then
 		die "a '$profile' stack is already running (pid $(cat "$dir/stack.pid" 2>/dev/null || echo '?')); 'make stop' or Ctrl-C it first"
 	fi
+}
+
+run() {
+	lock_profile
 	# Before anything is made or started: nothing to stop if these fail.
 	check_ports
 	[ -z "$own_cert" ] || check_own_cert
@@ -316,6 +327,7 @@ reload)
 	say "nginx is re-reading its configuration and certificates"
 	;;
 preflight)
+	lock_profile
 	check_ports
 	;;
 env)

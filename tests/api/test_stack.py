@@ -21,10 +21,11 @@ STACK = ROOT / "tests" / "stack.sh"
 
 
 def test_a_second_stack_of_the_same_profile_refuses_and_says_so(stack, http, base_url):
-    r = subprocess.run([str(ROOT / "tests" / "stack.sh"), "run", stack["CHAT_PROFILE"]],
-                       capture_output=True, text=True, timeout=30)
-    assert r.returncode == 1
-    assert "already running" in r.stderr
+    for cmd in ("run", "preflight"):     # make run asks preflight first
+        r = subprocess.run([str(ROOT / "tests" / "stack.sh"), cmd, stack["CHAT_PROFILE"]],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 1
+        assert "already running" in r.stderr and "port" not in r.stderr
     # The running stack was not disturbed.
     assert http.get(f"{base_url}/api/health").status_code == 200
     assert (Path(stack["CHAT_STACK_DIR"]) / "ready").exists()
@@ -71,14 +72,33 @@ def test_a_busy_port_stops_the_stack_at_once_and_names_it(tmp_path, held_port, v
 
 
 def test_make_run_names_a_busy_port_before_installing_or_building(tmp_path, held_port):
-    env = clean_env(CHAT_HTTPS_PORT=held_port, CERTS_DIR=tmp_path / "certs")
+    # The package check (dpkg-query) and the compiler leave a mark when called.
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    for tool in ("dpkg-query", "cc", "apt-get"):
+        (fake / tool).write_text(f"#!/bin/sh\ntouch {tmp_path}/called-{tool}\nexit 1\n")
+        (fake / tool).chmod(0o755)
+    env = clean_env(CHAT_HTTPS_PORT=held_port, CHAT_HTTP_PORT=free_port(taken={held_port}),
+                    CERTS_DIR=tmp_path / "certs")
+    env["PATH"] = f"{fake}:{env['PATH']}"
     t0 = time.monotonic()
     r = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), "run"], env=env,
                        capture_output=True, text=True, timeout=60)
     assert r.returncode != 0
     assert f"port {held_port} is already in use" in r.stderr and "CHAT_HTTPS_PORT" in r.stderr
-    assert "deps:" not in r.stdout and "cc " not in r.stdout
+    assert sorted(p.name for p in tmp_path.glob("called-*")) == []
+    assert not (tmp_path / "certs").exists()
     assert time.monotonic() - t0 < 5
+
+
+def test_the_same_port_for_http_and_https_is_refused_at_once(tmp_path):
+    port = free_port()
+    r = subprocess.run([str(STACK), "run", "busy"], capture_output=True, text=True, timeout=30,
+                       env=clean_env(CHAT_HTTPS_PORT=port, CHAT_HTTP_PORT=port, CERTS_DIR=tmp_path / "c"))
+    assert r.returncode == 1
+    assert f"CHAT_HTTP_PORT and CHAT_HTTPS_PORT must differ (both are {port})" in r.stderr
+    assert not (tmp_path / "c").exists()
+    shutil.rmtree(ROOT / "var" / "busy", ignore_errors=True)
 
 
 # --- your own certificate, on a real name -----------------------------------------------------
@@ -105,9 +125,10 @@ def issue(d, name, serial, days=2):
     os.replace(d / "new.crt", d / "fullchain.pem")
 
 
-def served(port, name, ca):
+def served(port, name, ca, check_name=True):
     """(serial of the certificate served for name, status of GET /api/health)."""
     ctx = ssl.create_default_context(cafile=str(ca))
+    ctx.check_hostname = check_name
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         with ctx.wrap_socket(s, server_hostname=name) as t:
             serial = x509.load_der_x509_certificate(t.getpeercert(binary_form=True)).serial_number
@@ -124,7 +145,8 @@ def test_own_certificate_on_a_real_name_with_acme_renewal_on_reload(tmp_path):
     issue(le, "chat.example.test", serial=1001)
     https, http = free_port(), free_port()
     http = free_port(taken={https})
-    env = clean_env(CHAT_HOSTNAME="chat.example.test", CHAT_EXTRA_HOSTNAMES="",
+    # No CHAT_EXTRA_HOSTNAMES: with a certificate of its own, only the site's name is served.
+    env = clean_env(CHAT_HOSTNAME="chat.example.test",
                     CHAT_CERT=le / "fullchain.pem", CHAT_CERT_KEY=le / "privkey.pem",
                     CHAT_HTTPS_PORT=https, CHAT_HTTP_PORT=http, CHAT_POOLS="a",
                     CHATD_WORKERS=1, CHATD_THREADS=2, CERTS_DIR=tmp_path / "no-local-ca")
@@ -140,9 +162,10 @@ def test_own_certificate_on_a_real_name_with_acme_renewal_on_reload(tmp_path):
 
         # Trusted through the certificate's own CA, under its name.
         assert served(https, "chat.example.test", le / "ca.crt") == (1001, 200)
-        # localhost is no longer one of the names: refused at the handshake.
-        with pytest.raises(ssl.SSLError):
-            served(https, "localhost", le / "ca.crt")
+        # localhost is no longer one of the names: refused at the handshake
+        # (not merely a certificate that does not name it).
+        with pytest.raises(ssl.SSLError, match="UNRECOGNIZED_NAME"):
+            served(https, "localhost", le / "ca.crt", check_name=False)
         # Plain HTTP: ACME challenges for the name, and the redirect to it.
         acme = ROOT / "var" / "own" / "acme" / ".well-known" / "acme-challenge"
         acme.mkdir(parents=True, exist_ok=True)
