@@ -5,7 +5,7 @@
 // user data goes into the page with textContent only.
 import { api, say, setCsrf, $ } from './api.js';
 import { Secure } from './secure.js';
-import { clone, initSidebar, loadFriends, loadRequests, online, time } from './sidebar.js';
+import { clone, initSidebar, online, refreshSidebar, time } from './sidebar.js';
 
 const PAGE = 50;
 
@@ -407,7 +407,7 @@ let resyncing = null;
 function resync() {
   resyncing ||= (async () => {
     try {
-      await Promise.all([loadFriends(), loadRequests()]);
+      await refreshSidebar();
       if (state.open) {
         await checkPeerKey(state.open);
         await catchUp();
@@ -428,7 +428,7 @@ async function onEvent(e) {
       const peerId = e.sender_id === state.me.id ? e.recipient_id : e.sender_id;
       if (conv && conv.peer.id === peerId) await catchUp();
       else {
-        await loadFriends();
+        await refreshSidebar();
         if (e.sender_id !== state.me.id) {
           const peer = [...state.friends.values()].find((f) => f.user_id === e.sender_id);
           if (peer) await api('POST', '/api/messages/delivered', { with: peer.username, upto: e.id }).catch(() => {});
@@ -438,15 +438,15 @@ async function onEvent(e) {
     }
     case 'request':
     case 'friend':
-      await Promise.all([loadFriends(), loadRequests()]);
+      await refreshSidebar();
       break;
     case 'key':
       if (e.user_id === state.me.id) break;
-      await loadFriends();
+      await refreshSidebar();
       if (conv && conv.peer.id === e.user_id) await checkPeerKey(conv);
       break;
     case 'presence':
-      await loadFriends();
+      await refreshSidebar();
       break;
     case 'receipt':
       if (conv && conv.peer.id === e.user_id) {

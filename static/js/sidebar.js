@@ -23,8 +23,36 @@ export function online(f) {
   return f.online && f.last_seen && Date.now() - Date.parse(f.last_seen) < ONLINE_MS + 30_000;
 }
 
-export async function loadFriends() {
-  const { friends } = await api('GET', '/api/friends');
+// One refresh of the whole sidebar at a time. Friends and requests are
+// fetched together and drawn together, so a friend is never shown beside the
+// request that made them one; a call while a refresh runs asks for one more
+// round after it, so what is drawn last was fetched after the last call (two
+// refreshes side by side could otherwise land in either order).
+let refreshing = null;
+let again = false;
+
+export function refreshSidebar() {
+  if (refreshing) {
+    again = true;
+    return refreshing;
+  }
+  refreshing = (async () => {
+    try {
+      do {
+        again = false;
+        const [{ friends }, { incoming, outgoing }] = await Promise.all([
+          api('GET', '/api/friends'), api('GET', '/api/friends/requests')]);
+        drawFriends(friends);
+        drawRequests(incoming, outgoing);
+      } while (again);
+    } finally {
+      refreshing = null;
+    }
+  })();
+  return refreshing;
+}
+
+function drawFriends(friends) {
   state.friends = new Map(friends.map((f) => [f.username, f]));
   const ul = $('friends');
   ul.replaceChildren();
@@ -51,8 +79,7 @@ export async function loadFriends() {
   }
 }
 
-export async function loadRequests() {
-  const { incoming, outgoing } = await api('GET', '/api/friends/requests');
+function drawRequests(incoming, outgoing) {
   const render = (list, ul, section, actions) => {
     ul.replaceChildren();
     for (const q of list) {
@@ -84,7 +111,7 @@ async function act(fn) {
   say($('sidebar-error'), '');
   try {
     await fn();
-    await Promise.all([loadFriends(), loadRequests()]);
+    await refreshSidebar();
   } catch (err) {
     say($('sidebar-error'), err.message);
   }
@@ -124,7 +151,7 @@ async function addFriend(ev) {
     say($('add-result'), r.state === 'accepted' ? `You and ${r.friend.username} are now friends.`
       : `Request sent to ${r.to.username}.`);
     $('add-name').value = '';
-    await Promise.all([loadFriends(), loadRequests()]);
+    await refreshSidebar();
   } catch (err) {
     say($('sidebar-error'), err.message);
   }
