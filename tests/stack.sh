@@ -16,7 +16,7 @@
 #
 # Where it is served (see README "Run it for real"):
 #   CHAT_HOSTNAME         the site's name [$(hostname)]
-#   CHAT_EXTRA_HOSTNAMES  more names it answers to [localhost 127.0.0.1]
+#   CHAT_EXTRA_HOSTNAMES  more names it answers to [localhost 127.0.0.1; none with CHAT_CERT]
 #   CHAT_CERT, CHAT_CERT_KEY  your own certificate (full chain) and key; without
 #                         them certs/mkcerts.sh makes a local CA and certificate
 #   CHAT_ACME_DIR         webroot for ACME HTTP-01 challenges [var/PROFILE/acme]

@@ -121,7 +121,6 @@ class FcgiClient(chat.Client):
         self.stack = stack
         self.sock = str(sock)
         self.base = stack["CHAT_BASE_URL"]
-        self.host = self.base.split("://", 1)[1]
         self.origin = self.base
         self.user_agent = user_agent
         self.remote_addr = remote_addr
