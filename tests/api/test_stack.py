@@ -5,6 +5,7 @@ real name, renewed in place and picked up by a reload."""
 import http.client as http_client
 import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -215,3 +216,38 @@ def test_an_unusable_own_certificate_stops_the_stack_before_anything_starts(tmp_
     assert words in r.stderr, r.stderr
     assert not (ROOT / "var" / "badcert" / "db").exists()
     shutil.rmtree(ROOT / "var" / "badcert")
+
+
+def test_ctrl_c_stops_every_part_and_says_nothing_misleading(tmp_path):
+    """Ctrl-C reaches the whole foreground process group at once (make, the
+    script, nginx, chatd, MariaDB): everything stops, nothing is left, and
+    neither the script nor make reports an error."""
+    makefile = tmp_path / "Makefile"     # make run's own recipe, on a profile of its own
+    makefile.write_text(f"run:\n\t@{STACK} run ctrlc\n")
+    https = free_port()
+    env = clean_env(CHAT_HTTPS_PORT=https, CHAT_HTTP_PORT=free_port(taken={https}), CHAT_POOLS="a",
+                    CHATD_WORKERS=1, CHATD_THREADS=2)
+    d = ROOT / "var" / "ctrlc"
+    shutil.rmtree(d, ignore_errors=True)
+    p = subprocess.Popen(["make", "--no-print-directory", "-f", str(makefile), "run"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         start_new_session=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 90
+        while not (d / "ready").exists():
+            assert p.poll() is None and time.monotonic() < deadline, p.stdout.read()
+            time.sleep(0.1)
+        os.killpg(p.pid, signal.SIGINT)
+        out, _ = p.communicate(timeout=60)
+        assert "stack[ctrlc]: stopped" in out, out
+        for noise in ("Error", "cat:", "No such file", "Terminated", "Killed"):
+            assert noise not in out, out
+        left = subprocess.run(["pgrep", "-af", str(d)], capture_output=True, text=True).stdout
+        assert left == ""
+        assert [f.name for f in d.rglob("*") if f.suffix in (".sock", ".pid")] == []
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            subprocess.run([str(STACK), "stop", "ctrlc"], env=env, capture_output=True, timeout=60)
+        shutil.rmtree(d, ignore_errors=True)
