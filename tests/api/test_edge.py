@@ -143,7 +143,12 @@ def test_a_body_that_arrives_in_time_passes(edge, ca_file):
 
 
 @pytest.mark.parametrize("var,value", [("CHAT_BODY_TIME", "0"), ("CHAT_BODY_TIME", "2s"),
-                                       ("CHAT_CONN_PER_ADDR", "-1"), ("CHAT_CONN_PER_ADDR", "many")])
+                                       ("CHAT_CONN_PER_ADDR", "-1"), ("CHAT_CONN_PER_ADDR", "many"),
+                                       # a name goes into the configuration as it is
+                                       ("CHAT_EXTRA_HOSTNAMES", "evil;return 200"),
+                                       ("CHAT_EXTRA_HOSTNAMES", "*.example.org"),
+                                       ("CHAT_HOSTNAME", "-chat.example.org"),
+                                       ("CHAT_PUBLIC_HTTPS_PORT", "99999")])
 def test_bad_limits_are_refused_by_name(edge, var, value):
     with pytest.raises(AssertionError, match=var):
         edge(**{var: value})

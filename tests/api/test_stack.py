@@ -92,6 +92,16 @@ def test_make_run_names_a_busy_port_before_installing_or_building(tmp_path, held
     assert time.monotonic() - t0 < 5
 
 
+@pytest.mark.parametrize("value", ["abc", "0", "70000", "84 43"])
+def test_a_port_that_is_not_a_number_is_refused_by_name(tmp_path, value):
+    r = subprocess.run([str(STACK), "run", "busy"], capture_output=True, text=True, timeout=30,
+                       env=clean_env(CHAT_HTTPS_PORT=value, CHAT_HTTP_PORT="", CERTS_DIR=tmp_path / "c"))
+    assert r.returncode == 1
+    assert f"CHAT_HTTPS_PORT must be a port number, not '{value}'" in r.stderr, r.stderr
+    assert not (tmp_path / "c").exists()
+    shutil.rmtree(ROOT / "var" / "busy", ignore_errors=True)
+
+
 def test_the_same_port_for_http_and_https_is_refused_at_once(tmp_path):
     port = free_port()
     r = subprocess.run([str(STACK), "run", "busy"], capture_output=True, text=True, timeout=30,
