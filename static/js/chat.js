@@ -299,24 +299,47 @@ $('messages').addEventListener('scroll', () => {
 
 $('back').addEventListener('click', closeConversation);
 
-async function send() {
+// Sending takes the text out of the box at once, so the next message can be
+// typed (and sent) while this one is on its way, and nothing typed meanwhile is
+// wiped when it arrives. A tab's sends go one after another: each seals with
+// the next counter only after the one before it was stored.
+let sending = Promise.resolve();
+
+function send() {
   const conv = state.open;
   const text = $('text').value;
-  if (!conv || !text.trim()) return;
+  if (!conv || !text.trim()) return sending;
+  $('text').value = '';
+  sending = sending.then(() => sendOne(conv, text));
+  return sending;
+}
+
+async function sendOne(conv, text) {
   say($('conv-error'), '');
-  if (!conv.peerKeyId) await checkPeerKey(conv);
-  if (!conv.peerKeyId) return;
-  $('send').disabled = true;
   try {
+    if (!conv.peerKeyId) await checkPeerKey(conv);
+    if (!conv.peerKeyId) {
+      unsent(text, null);	// checkPeerKey has said why
+      return;
+    }
     await state.secure.sendText(conv.peer, conv.peerKeyId, text);
-    $('text').value = '';
-    await catchUp();
+    if (state.open === conv) await catchUp();
   } catch (err) {
-    say($('conv-error'), err.message);
-  } finally {
-    $('send').disabled = false;
-    $('text').focus();
+    unsent(text, err.message);
   }
+}
+
+// A text that was not sent goes back in the box, or, if something new was
+// typed there meanwhile, into the error, so it is never lost unseen. why is
+// null when the reason is already on screen.
+function unsent(text, why) {
+  if ($('text').value === '') {
+    $('text').value = text;
+    if (why) say($('conv-error'), why);
+  } else {
+    say($('conv-error'), `Not sent ("${text}")${why ? `: ${why}` : ''}`);
+  }
+  $('text').focus();
 }
 
 $('composer').addEventListener('submit', (ev) => {

@@ -260,6 +260,24 @@ test('chat: safety numbers match on both sides; a key swapped on the server chan
   }
 });
 
+test('chat: messages typed while one is still sending are all sent, in order, none wiped', async ({ browser, context }) => {
+  const [a, b] = await pair(browser, context);
+  try {
+    const texts = ['first', 'second', 'third', 'fourth', 'fifth'];
+    for (const t of texts) await send(a, t);     // no wait between them
+    await waitMessage(b, 'fifth', 'theirs');
+    const got = (await shown(b)).filter((m) => /theirs/.test(m.cls)).map((m) => m.text);
+    assert.deepEqual(got, texts);
+    assert.equal(await a.page.locator('#text').inputValue(), '', 'a typed text was left behind');
+    assert.equal((await a.page.locator('#conv-error').textContent()).trim(), '');
+    const counters = await sql(`SELECT counter FROM messages m JOIN users u ON u.id = m.sender_id
+      WHERE u.username = '${a.name}' AND m.kind = 'text' ORDER BY m.id`);
+    assert.deepEqual(counters.split(/\s+/).map(Number), [2, 3, 4, 5, 6]);
+  } finally {
+    await closeAll(a, b);
+  }
+});
+
 test('chat: history is paged on scroll', async ({ browser, context }) => {
   const [a, b] = await pair(browser, context);
   try {
