@@ -67,7 +67,8 @@ static int
 kind_ok(const char *s, size_t n)
 {
 	(void)n;
-	return strcmp(s, "ecdh") == 0 || strcmp(s, "text") == 0 || strcmp(s, "rekey") == 0;
+	return strcmp(s, "ecdh") == 0 || strcmp(s, "text") == 0 || strcmp(s, "rekey") == 0 ||
+	    strcmp(s, "receipt") == 0;
 }
 
 static int

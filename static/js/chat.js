@@ -4,6 +4,8 @@
 // reconnects, so nothing missed while it was down is lost. Every piece of
 // user data goes into the page with textContent only.
 import { api, say, setCsrf, $ } from './api.js';
+import { acceptedOf } from './keystore.js';
+import { fromTheFuture } from './ledger.js';
 import { Secure } from './secure.js';
 import { clone, initSidebar, online, refreshSidebar, time } from './sidebar.js';
 
@@ -45,51 +47,69 @@ function note(text, cls = 'note') {
   return li;
 }
 
-// The entry of one processed message (text, warning or a "Keys changed" note).
+// The entry of one processed message: a bubble (text, or a warning in its
+// place), a note (key announcement, refresh), or nothing (a receipt).
 function entry(m, result) {
   const conv = state.open;
   const mine = m.sender_id === state.me.id;
+  let li;
+  if (result.ok && result.kind === 'receipt') return null;
   if (result.ok && result.kind === 'rekey') {
-    const li = note(`Keys changed: ${mine ? 'you' : conv.peer.username} refreshed the encryption keys (epoch ${result.rekeyTo}).`);
-    li.dataset.id = m.id;
-    li.classList.add('keys-changed');
-    return li;
-  }
-  if (result.ok && result.kind === 'ecdh') {
-    const li = note(`${mine ? 'You' : conv.peer.username} started end-to-end encryption with key #${result.announce.key_id}.`);
-    li.dataset.id = m.id;
-    li.classList.add('ecdh');
-    return li;
-  }
-  const li = clone('message-item');
-  li.dataset.id = m.id;
-  li.classList.add(mine ? 'mine' : 'theirs');
-  const t = li.querySelector('time');
-  t.dateTime = m.created_at;
-  t.textContent = time(m.created_at);
-  if (result.ok) {
-    li.querySelector('.text').textContent = result.text;
+    li = note(`Keys changed: ${mine ? 'you' : conv.peer.username} refreshed the encryption keys (epoch ${result.rekeyTo}).`,
+      'note keys-changed');
+  } else if (result.ok && result.kind === 'ecdh') {
+    li = note(`${mine ? 'You' : conv.peer.username} started end-to-end encryption with key #${result.announce.key_id}.`, 'note ecdh');
   } else {
-    li.classList.add('failed');
-    li.querySelector('.text').textContent = result.code === 'lost'
-      ? 'This message cannot be decrypted: this browser no longer has the key it was made for.'
-      : `⚠ This message failed its security checks and is not shown (${result.code}: ${result.reason}).`;
+    li = clone('message-item');
+    li.classList.add(mine ? 'mine' : 'theirs');
+    const t = li.querySelector('time');
+    if (result.ok) {
+      // The sender's own clock, sealed with the text; the server's time is not believed.
+      t.dateTime = new Date(result.time).toISOString();
+      t.textContent = time(result.time);
+      li.querySelector('.text').textContent = result.text;
+      if (result.legacy) flag(li, 'Sent with an older version: its time is the server\'s.');
+      if (fromTheFuture(result.time, Date.now())) flag(li, 'Its sender\'s clock was ahead of yours.');
+    } else {
+      li.classList.add('failed');
+      t.dateTime = m.created_at;
+      t.textContent = time(m.created_at);
+      li.querySelector('.text').textContent = result.code === 'lost'
+        ? 'This message cannot be decrypted: this browser no longer has the key it was made for.'
+        : `⚠ This message failed its security checks and is not shown (${result.code}: ${result.reason}).`;
+    }
   }
-  if (mine) li.querySelector('.status').textContent = statusOf(m.id);
+  li.dataset.id = m.id;
+  if (result.ok) {
+    li.dataset.slot = result.slot;
+    if (result.answers) li.dataset.answers = result.answers;
+    if (mine) Object.assign(li.dataset, { epoch: m.epoch, counter: m.counter, skey: m.sender_key_id, rkey: m.recipient_key_id });
+    if (!mine && result.gapFrom > 0) Object.assign(li.dataset, { dir: result.dir, counter: m.counter, gapFrom: result.gapFrom });
+  }
+  const status = li.querySelector('.status');
+  if (mine && status) status.textContent = result.ok ? statusOf(li) : '';
   return li;
 }
 
-function statusOf(id) {
+function flag(li, text) {
+  const f = li.querySelector('.flag');
+  if (!f) return;
+  f.textContent = f.textContent ? `${f.textContent} ${text}` : text;
+  f.hidden = false;
+}
+
+// "read" means the peer's browser said so in a sealed receipt, "delivered"
+// that a sealed message of theirs had seen it; the server's word is not used.
+function statusOf(li) {
   const c = state.open;
-  if (!c) return '';
-  if (id <= c.peerRead) return 'read';
-  if (id <= c.peerDelivered) return 'delivered';
-  return 'sent';
+  if (!c || !li.dataset.counter) return '';
+  return state.secure.statusOf(c.peer, { epoch: Number(li.dataset.epoch), counter: Number(li.dataset.counter),
+    sender_key_id: Number(li.dataset.skey), recipient_key_id: Number(li.dataset.rkey) });
 }
 
 function refreshStatuses() {
-  for (const li of $('messages').querySelectorAll('li.mine')) {
-    li.querySelector('.status').textContent = statusOf(Number(li.dataset.id));
+  for (const li of $('messages').querySelectorAll('li.mine[data-counter]')) {
+    li.querySelector('.status').textContent = statusOf(li);
   }
 }
 
@@ -101,50 +121,114 @@ function place(li) {
     existing.replaceWith(li);
     return;
   }
-  const after = [...ol.children].find((x) => x.dataset.id && Number(x.dataset.id) > id);
+  const after = [...ol.children].find((x) => (x.dataset.id && Number(x.dataset.id) > id) || x.classList.contains('pending'));
   ol.insertBefore(li, after || null);
 }
 
-// Checks and shows messages, in id order; answers a fresh ecdh made for an
-// old key of ours with our own.
-async function show(messages, peerInfo) {
-  const conv = state.open;
-  for (const m of messages) {
+// What the server may hide or reorder, said where it happened: counters
+// missing before a message (until they arrive), and a message shown before
+// one its sender had already seen.
+async function drawChecks() {
+  const ol = $('messages');
+  for (const gap of ol.querySelectorAll('li.gap')) gap.remove();
+  for (const li of ol.querySelectorAll('li[data-gap-from]')) {
+    const n = await state.secure.stillMissing(li.dataset.dir, Number(li.dataset.gapFrom), Number(li.dataset.counter));
+    if (n > 0) li.before(note(`⚠ ${n} message${n === 1 ? '' : 's'} missing here: the server has not delivered ${n === 1 ? 'it' : 'them'}.`, 'note gap'));
+  }
+  for (const li of ol.querySelectorAll('li[data-answers]')) {
+    const seen = ol.querySelector(`li[data-slot="${CSS.escape(li.dataset.answers)}"]`);
+    const contradicted = seen && (li.compareDocumentPosition(seen) & Node.DOCUMENT_POSITION_FOLLOWING);
+    if (contradicted && !li.classList.contains('out-of-order')) {
+      li.classList.add('out-of-order');
+      const text = '⚠ Out of order: its sender had already seen a message shown below it; the server changed the order.';
+      if (li.querySelector('.flag')) flag(li, text);
+      else li.append(note(text, 'note alarm').firstElementChild);
+    }
+  }
+}
+
+// The key events of the conversation, kept in this browser, each after the
+// message that was newest when it happened.
+async function drawTimeline(conv) {
+  const ol = $('messages');
+  for (const li of ol.querySelectorAll('li.timeline')) li.remove();
+  for (const e of await state.secure.timeline(conv.peer)) {
     if (conv !== state.open) return;
+    const li = note(e.text, `note timeline ${e.level}`);
+    const after = [...ol.children].find((x) => (x.dataset.id && Number(x.dataset.id) > e.afterId) || x.classList.contains('pending'));
+    if (e.afterId > 0 && !ol.querySelector(`li[data-id="${e.afterId}"]`) && !after) continue;	// not on this page
+    ol.insertBefore(li, after || null);
+  }
+}
+
+// Checks and shows messages, in id order; answers a fresh ecdh made for an
+// old key of ours with our own; confirms a refresh of the peer's at once.
+async function show(messages) {
+  const conv = state.open;
+  let news = false;
+  for (const m of messages) {
+    if (conv !== state.open) return false;
     if (conv.shown.has(m.id)) continue;
     conv.shown.add(m.id);
     const result = await state.secure.process(m, conv.peer);
-    place(entry(m, result));
+    const li = entry(m, result);
+    if (li) place(li);
     conv.newest = Math.max(conv.newest, m.id);
-    if (m.sender_id !== state.me.id) conv.newestTheirs = Math.max(conv.newestTheirs, m.id);
-    if (result.ok && state.secure.needsAnswer(m) && conv.peerKeyId) {
+    const theirs = m.sender_id !== state.me.id;
+    if (theirs && result.ok && result.kind === 'text') conv.newestTheirs = Math.max(conv.newestTheirs, m.id);
+    if (theirs && result.ok && !result.again && result.kind !== 'receipt') news = true;
+    if (state.secure.needsAnswer(m, result) && conv.peerKeyId && !conv.blocked) {
       await state.secure.sendAnnouncement(conv.peer, conv.peerKeyId).catch((err) => say($('conv-error'), err.message));
+      flushSoon();
     }
   }
-  if (peerInfo) {
-    conv.peerRead = Math.max(conv.peerRead, peerInfo.peer_read_upto);
-    conv.peerDelivered = Math.max(conv.peerDelivered, peerInfo.peer_delivered_upto);
-    // What this user already marked read needs no second write.
-    conv.marked.read = Math.max(conv.marked.read, peerInfo.read_upto);
-    conv.marked.delivered = Math.max(conv.marked.delivered, peerInfo.read_upto);
+  return news;
+}
+
+// Marks accepted messages the server no longer lists: every message of
+// this conversation this browser accepted whose id lies in the range a
+// page covered (from its first id, or from the start when nothing is
+// older, to its last) must be in the page.
+async function checkRemoved(conv, page, from) {
+  const ids = new Set(page.messages.map((m) => m.id));
+  const to = page.messages.length ? page.messages[page.messages.length - 1].id : Infinity;
+  const lo = page.more ? (page.messages[0]?.id ?? Infinity) : from;
+  let removed = 0;
+  for (const rec of await acceptedOf(conv.peer.id)) {
+    if (rec.id < lo || rec.id > to || ids.has(rec.id) || $('messages').querySelector(`li[data-id="${rec.id}"]`)) continue;
+    if (rec.kind === 'receipt') continue;
+    const li = note(`⚠ A ${rec.kind === 'text' ? 'message' : `${rec.kind} message`} this browser received earlier was removed by the server.`, 'note removed');
+    li.dataset.id = rec.id;
+    place(li);
+    removed++;
   }
-  refreshStatuses();
+  if (removed && conv.verified) {
+    alarm(conv, `⚠ Messages of your verified conversation with ${conv.peer.username} have vanished from the server (${removed}). The server may be tampering with it.`);
+  }
 }
 
 function query(params) {
   return new URLSearchParams(Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined))).toString();
 }
 
-// One conversation's fetches run one at a time, so messages are processed
-// in order and never twice at once.
+// One peer's conversation is processed by one thing at a time (the open
+// page, or a background catch-up), so messages are checked in order and
+// never twice at once.
+const queues = new Map();
+
+function serialFor(peerId, fn) {
+  const q = (queues.get(peerId) || Promise.resolve()).then(fn, fn);
+  queues.set(peerId, q.catch(() => {}));
+  return q;
+}
+
 function serial(fn) {
   const conv = state.open;
   if (!conv) return Promise.resolve();
-  conv.queue = conv.queue.then(fn, fn);
-  return conv.queue;
+  return serialFor(conv.peer.id, fn);
 }
 
-// Everything after the last processed message, in order, then the read marker.
+// Everything after the last processed message, in order, then receipts.
 function catchUp() {
   return serial(catchUpNow);
 }
@@ -152,12 +236,13 @@ function catchUp() {
 async function catchUpNow() {
   const conv = state.open;
   if (!conv) return;
+  let news = false;
   // First everything not yet processed in this browser, in id order...
   let after = Math.max(conv.newest, await state.secure.synced(conv.peer));
   for (;;) {
     const page = await api('GET', `/api/messages?${query({ with: conv.peer.username, after, limit: 200 })}`);
     if (conv !== state.open) return;
-    await show(page.messages, page);
+    news = (await show(page.messages)) || news;
     if (page.messages.length) after = page.messages[page.messages.length - 1].id;
     await state.secure.setSynced(conv.peer, after);
     if (!page.more) break;
@@ -167,17 +252,23 @@ async function catchUpNow() {
     conv.opened = true;
     const page = await api('GET', `/api/messages?${query({ with: conv.peer.username, limit: PAGE })}`);
     if (conv !== state.open) return;
-    await show(page.messages, page);
+    await show(page.messages);
     trimToNewest();
-    conv.noOlder = !page.more && $('messages').children.length <= PAGE;
+    conv.noOlder = !page.more && $('messages').querySelectorAll('li[data-id]').length <= PAGE;
+    await checkRemoved(conv, page, 0);
   }
-  await markRead();
+  await drawPending(conv);
+  await drawTimeline(conv);
+  await drawChecks();
+  refreshStatuses();
+  await drawRefresh(conv);
+  await markRead(news);
   scrollToEnd();
 }
 
 function trimToNewest() {
   const ol = $('messages');
-  while (ol.children.length > PAGE) {
+  while (ol.querySelectorAll('li[data-id]').length > PAGE) {
     state.open.shown.delete(Number(ol.firstElementChild.dataset.id));
     ol.firstElementChild.remove();
   }
@@ -202,21 +293,41 @@ async function loadOlderNow() {
   try {
     const ol = $('messages');
     const before = ol.scrollHeight;
-    const page = await api('GET', `/api/messages?${query({ with: conv.peer.username, before: oldestShown(), limit: PAGE })}`);
+    const oldest = oldestShown();
+    const page = await api('GET', `/api/messages?${query({ with: conv.peer.username, before: oldest, limit: PAGE })}`);
     await show(page.messages);
     conv.noOlder = !page.more;
+    await checkRemoved(conv, { ...page, messages: page.messages.length ? page.messages : [] }, 0);
+    await drawTimeline(conv);
+    await drawChecks();
+    refreshStatuses();
     ol.scrollTop += ol.scrollHeight - before;
   } finally {
     conv.loadingOlder = false;
   }
 }
 
-// Moves a marker only when a newer message of the peer's came in: each move
-// is a write and a receipt event for the peer.
-async function markRead() {
+// The server's markers still drive the unread badges; the peer learns what
+// was delivered and read from a sealed receipt (secure.sendReceipt), sent
+// only when this browser has more to tell.
+async function markRead(news) {
   const conv = state.open;
-  const what = document.visibilityState === 'visible' ? 'read' : 'delivered';
-  if (!conv || conv.newestTheirs <= conv.marked[what]) return;
+  const visible = document.visibilityState === 'visible';
+  const what = visible ? 'read' : 'delivered';
+  if (!conv) return;
+  // Only news of the peer's (never their receipts: two browsers would
+  // acknowledge each other's acknowledgements forever) or a text not yet
+  // said to be read asks for a receipt.
+  const unseen = visible && conv.newestTheirs > conv.receiptRead;
+  if (conv.peerKeyId && !conv.blocked && (news || unseen)) {
+    try {
+      if (await state.secure.sendReceipt(conv.peer, conv.peerKeyId, visible)) flushSoon();
+      if (visible) conv.receiptRead = conv.newestTheirs;
+    } catch (err) {
+      log('receipt not sealed', err.message);
+    }
+  }
+  if (conv.newestTheirs <= conv.marked[what]) return;
   const upto = conv.newestTheirs;
   try {
     await api('POST', `/api/messages/${what}`, { with: conv.peer.username, upto });
@@ -234,34 +345,61 @@ function scrollToEnd() {
   ol.scrollTop = ol.scrollHeight;
 }
 
-// Checks the peer's key against what this browser saw, warns on a change.
-async function checkPeerKey(conv) {
-  const k = await state.secure.currentPeerKey(conv.peer);
+// A warning that stops sending until the user acts on it.
+function alarm(conv, text) {
+  conv.blocked = conv.blocked || 'alarm';
   const warn = $('key-warning');
-  if (!k) {
-    conv.peerKeyId = null;
-    say(warn, `${conv.peer.username} has not opened the chat yet, so there is no key to encrypt with. You can write once they have.`);
-    return;
-  }
+  say(warn, text);
+  warn.classList.add('alarm');
+  $('trust-actions').hidden = false;
+}
+
+// Checks the peer's identity and key against what this browser pinned:
+// the name on another account, or new key bytes for a verified friend,
+// stop sending until the user compares safety numbers or chooses to go on;
+// a new key of an unverified friend is said, in the timeline and here.
+async function checkPeerKey(conv) {
+  const warn = $('key-warning');
+  warn.classList.remove('alarm');
+  $('trust-actions').hidden = true;
+  conv.blocked = null;
+  const who = await state.secure.identityCheck(conv.peer);
+  const k = await state.secure.peerKeyState(conv.peer, conv.newest);
   conv.peerKeyId = k.keyId;
   conv.peerJwk = k.jwk;
-  if (k.mismatch) {
+  conv.verified = k.verified;
+  if (who) {
+    conv.identity = who;
+    alarm(conv, who.text);
+    conv.blocked = 'identity';
+  } else if (!k.keyId) {
+    say(warn, `${conv.peer.username} has not opened the chat yet, so there is no key to encrypt with. You can write once they have.`);
+  } else if (k.blocked) {
+    alarm(conv, k.status === 'mismatch'
+      ? `⚠ The server now gives a different key for ${conv.peer.username} than the one this browser pinned under the same id. Someone may be intercepting: compare safety numbers before you trust this chat. Sending is stopped.`
+      : `⚠ ${conv.peer.username}'s keys changed after you verified them. Sending is stopped until you compare safety numbers again, or choose to send anyway.`);
+    conv.blocked = 'key';
+  } else if (k.status === 'mismatch') {
     say(warn, `⚠ The server now gives a different key for ${conv.peer.username} than the one this browser saw under the same id. Someone may be intercepting: compare safety numbers before you trust this chat.`);
-  } else if (k.changed || conv.keyChanged) {
+    conv.keyChanged = true;
+  } else if (k.status === 'changed' || conv.keyChanged) {
     conv.keyChanged = true;
     say(warn, `${conv.peer.username}'s keys changed (a new browser, or their storage was cleared). Compare safety numbers again to be sure it is them.`);
-    if (k.changed) $('messages').append(note(`Keys changed: ${conv.peer.username} has a new key (#${k.keyId}).`, 'note keys-changed'));
   } else {
     say(warn, '');
   }
-  await showVerified(conv);
+  $('peer-verified').hidden = !k.verified || !!who;
+  if (k.status === 'changed' || k.status === 'mismatch') await drawTimeline(conv);
 }
 
-async function showVerified(conv) {
-  const v = await state.secure.verified(conv.peer);
-  const ok = !!v && v.keyId === conv.peerKeyId && v.myKeyId === state.secure.identity.keyId;
-  $('peer-verified').hidden = !ok;
-  return ok;
+// "Key refresh pending" until the peer's browser confirms it.
+async function drawRefresh(conv) {
+  if (!conv.peerKeyId) return say($('rekey-pending'), '');
+  const p = await state.secure.pairInfo(conv.peer, conv.peerKeyId);
+  if (conv !== state.open) return;
+  say($('rekey-pending'), p.pending
+    ? `Key refresh pending since ${time(p.pending.at)}: waiting for ${conv.peer.username}'s browser to confirm epoch ${p.pending.to}.`
+    : '');
 }
 
 async function openConversation(name) {
@@ -269,13 +407,13 @@ async function openConversation(name) {
   if (!f) return;
   state.open = {
     peer: { id: f.user_id, username: f.username }, peerKeyId: null, peerJwk: null, newest: 0, newestTheirs: 0,
-    marked: { read: 0, delivered: 0 },
-    peerRead: 0, peerDelivered: 0, keyChanged: false, shown: new Set(), queue: Promise.resolve(),
+    marked: { read: 0, delivered: 0 }, receiptRead: 0, blocked: null, verified: false, keyChanged: false, shown: new Set(),
   };
   $('peer-name').textContent = f.username;
   showPresence(f);
   $('messages').replaceChildren();
   say($('conv-error'), '');
+  say($('rekey-pending'), '');
   $('safety').hidden = true;
   $('conversation').hidden = false;
   $('no-conversation').hidden = true;
@@ -299,10 +437,13 @@ $('messages').addEventListener('scroll', () => {
 
 $('back').addEventListener('click', closeConversation);
 
+// --- sending ---------------------------------------------------------------------------
+
 // Sending takes the text out of the box at once, so the next message can be
-// typed (and sent) while this one is on its way, and nothing typed meanwhile is
-// wiped when it arrives. A tab's sends go one after another: each seals with
-// the next counter only after the one before it was stored.
+// typed (and sent) while this one is on its way. Each text is sealed into
+// the outbox (keystore.allocate), shown as "sending…", and posted by flush;
+// one the server cannot take now stays there and goes, byte for byte, when
+// it can.
 let sending = Promise.resolve();
 
 function send() {
@@ -317,21 +458,22 @@ function send() {
 async function sendOne(conv, text) {
   say($('conv-error'), '');
   try {
-    if (!conv.peerKeyId) await checkPeerKey(conv);
-    if (!conv.peerKeyId) {
-      unsent(text, null);	// checkPeerKey has said why
+    if (!conv.peerKeyId || conv.blocked) await checkPeerKey(conv);
+    if (!conv.peerKeyId || conv.blocked) {
+      unsent(text, conv.blocked ? 'Not sent: see the warning above.' : null);
       return;
     }
     await state.secure.sendText(conv.peer, conv.peerKeyId, text);
-    if (state.open === conv) await catchUp();
   } catch (err) {
     unsent(text, err.message);
+    return;
   }
+  if (state.open === conv) await serial(() => drawPending(conv));
+  await flushNow();
 }
 
-// A text that was not sent goes back in the box, or, if something new was
-// typed there meanwhile, into the error, so it is never lost unseen. why is
-// null when the reason is already on screen.
+// A text that was never sealed goes back in the box, or, if something new
+// was typed there meanwhile, into the error, so it is never lost unseen.
 function unsent(text, why) {
   if ($('text').value === '') {
     $('text').value = text;
@@ -340,6 +482,58 @@ function unsent(text, why) {
     say($('conv-error'), `Not sent ("${text}")${why ? `: ${why}` : ''}`);
   }
   $('text').focus();
+}
+
+// Sealed messages waiting in the outbox, at the end of the conversation.
+async function drawPending(conv) {
+  if (conv !== state.open) return;
+  const list = await state.secure.pending(conv.peer);
+  if (conv !== state.open) return;
+  for (const li of $('messages').querySelectorAll('li.pending')) li.remove();
+  for (const p of list) {
+    if (p.kind !== 'text') continue;
+    const li = clone('message-item');
+    li.classList.add('mine', 'pending');
+    li.dataset.seq = p.seq;
+    li.querySelector('.text').textContent = p.text;
+    const t = li.querySelector('time');
+    t.dateTime = new Date(p.time).toISOString();
+    t.textContent = time(p.time);
+    li.querySelector('.status').textContent = conv.flushError ? 'not sent yet: will retry' : 'sending…';
+    $('messages').append(li);
+  }
+  scrollToEnd();
+}
+
+let flushTimer = null;
+
+// Posts the outbox; what could not go now is tried again in a few seconds
+// and whenever the stream reconnects.
+async function flushNow() {
+  clearTimeout(flushTimer);
+  flushTimer = null;
+  const conv = state.open;
+  let r;
+  try {
+    r = await state.secure.flush();
+  } catch (err) {
+    r = { sent: [], failed: [], error: err };
+  }
+  if (conv) conv.flushError = r.error;
+  if (r.error) {
+    if (conv) say($('conv-error'), `Not sent yet: ${r.error.message} It will be sent as soon as the server takes it.`);
+    flushTimer = setTimeout(flushNow, r.error.retryAfter > 0 ? r.error.retryAfter * 1000 : 5000);
+  } else if (conv && /^Not sent yet/.test($('conv-error').textContent)) {
+    say($('conv-error'), '');
+  }
+  for (const f of r.failed) {
+    if (conv && f.peer === conv.peer.id) say($('conv-error'), `A ${f.kind === 'text' ? 'message' : f.kind} could not be sent: ${f.error.message}`);
+  }
+  if (conv && conv === state.open) await catchUp();
+}
+
+function flushSoon() {
+  if (!flushTimer) flushTimer = setTimeout(flushNow, 0);
 }
 
 $('composer').addEventListener('submit', (ev) => {
@@ -359,25 +553,31 @@ $('refresh-keys').addEventListener('click', async () => {
   if (!conv) return;
   say($('conv-error'), '');
   try {
-    if (!conv.peerKeyId) await checkPeerKey(conv);
-    if (!conv.peerKeyId) return;
+    if (!conv.peerKeyId || conv.blocked) await checkPeerKey(conv);
+    if (!conv.peerKeyId || conv.blocked) return;
     await state.secure.rekey(conv.peer, conv.peerKeyId);
-    await catchUp();
+    await drawRefresh(conv);
+    await flushNow();
   } catch (err) {
     say($('conv-error'), err.message);
   }
 });
 
-$('show-safety').addEventListener('click', async () => {
+// --- trust ---------------------------------------------------------------------------------
+
+async function showSafety() {
   const conv = state.open;
   if (!conv) return;
   await checkPeerKey(conv);
   if (!conv.peerJwk) return;
   $('safety-peer').textContent = conv.peer.username;
   $('safety-number').textContent = await state.secure.safetyNumber(conv.peer, conv.peerJwk);
-  $('mark-verified').disabled = await showVerified(conv);
+  $('mark-verified').disabled = conv.verified;
   $('safety').hidden = false;
-});
+}
+
+$('show-safety').addEventListener('click', showSafety);
+$('trust-compare').addEventListener('click', showSafety);
 
 $('hide-safety').addEventListener('click', () => {
   $('safety').hidden = true;
@@ -385,10 +585,69 @@ $('hide-safety').addEventListener('click', () => {
 
 $('mark-verified').addEventListener('click', async () => {
   const conv = state.open;
-  await state.secure.markVerified(conv.peer, conv.peerKeyId, $('safety-number').textContent);
-  $('mark-verified').disabled = await showVerified(conv);
+  if (conv.identity) await state.secure.acceptIdentity(conv.peer);
+  await state.secure.markVerified(conv.peer, conv.peerKeyId, conv.peerJwk);
+  conv.identity = null;
   conv.keyChanged = false;
-  say($('key-warning'), '');
+  await reshow(conv);
+});
+
+$('trust-anyway').addEventListener('click', async () => {
+  const conv = state.open;
+  if (!conv) return;
+  if (conv.identity) await state.secure.acceptIdentity(conv.peer);
+  if (conv.blocked === 'key') await state.secure.acceptKey(conv.peer, conv.peerKeyId, conv.peerJwk);
+  conv.identity = null;
+  await reshow(conv);
+});
+
+// After the user trusted a key or an identity, the conversation is checked
+// again from the start: messages held under that key now open.
+async function reshow(conv) {
+  await checkPeerKey(conv);
+  $('mark-verified').disabled = conv.verified;
+  if (conv.blocked) return;
+  conv.shown.clear();
+  conv.opened = false;
+  conv.newest = 0;
+  $('messages').replaceChildren();
+  await catchUp();
+}
+
+// The directory lists a key for this user that this browser did not make.
+function ownKeyAlarm(foreign) {
+  state.foreign = foreign;
+  if (!foreign.length) {
+    $('own-key-alarm').hidden = true;
+    return;
+  }
+  const names = foreign.filter((k) => k.key_id).map((k) => `#${k.key_id}${k.fingerprint ? ` (${k.fingerprint})` : ''}`).join(', ');
+  $('own-key-text').textContent = foreign.some((k) => k.missing && !k.jwk)
+    ? '⚠ The server no longer lists this browser\'s key as yours, so friends may encrypt to a key that is not this browser\'s. If you did not sign in from another browser, someone may be reading what is sent to you.'
+    : `⚠ The server lists a key for you that this browser did not make: ${names}. If you did not sign in from another browser, someone may be reading what is sent to you.`;
+  $('own-key-alarm').hidden = false;
+}
+
+async function checkOwnKeys() {
+  try {
+    ownKeyAlarm(await state.secure.ownKeys());
+  } catch (err) {
+    log('own keys not checked', err.message);
+  }
+}
+
+$('own-key-republish').addEventListener('click', async () => {
+  try {
+    await state.secure.republish();
+    await checkOwnKeys();
+  } catch (err) {
+    say($('sidebar-error'), err.message);
+  }
+});
+
+$('own-key-ack').addEventListener('click', async () => {
+  await state.secure.acknowledgeOwnKeys(state.foreign || []);
+  await checkOwnKeys();
 });
 
 // --- live updates -------------------------------------------------------------------
@@ -435,6 +694,7 @@ function resync() {
         await checkPeerKey(state.open);
         await catchUp();
       }
+      await flushNow();
     } catch (err) {
       say($('sidebar-error'), err.message);
     } finally {
@@ -452,10 +712,8 @@ async function onEvent(e) {
       if (conv && conv.peer.id === peerId) await catchUp();
       else {
         await refreshSidebar();
-        if (e.sender_id !== state.me.id) {
-          const peer = [...state.friends.values()].find((f) => f.user_id === e.sender_id);
-          if (peer) await api('POST', '/api/messages/delivered', { with: peer.username, upto: e.id }).catch(() => {});
-        }
+        const f = [...state.friends.values()].find((x) => x.user_id === e.sender_id);
+        if (f && e.sender_id !== state.me.id) await serialFor(f.user_id, () => deliverInBackground(f));
       }
       break;
     }
@@ -464,27 +722,52 @@ async function onEvent(e) {
       await refreshSidebar();
       break;
     case 'key':
-      if (e.user_id === state.me.id) break;
+      if (e.user_id === state.me.id) {
+        await checkOwnKeys();
+        break;
+      }
       await refreshSidebar();
       if (conv && conv.peer.id === e.user_id) await checkPeerKey(conv);
       break;
     case 'presence':
       await refreshSidebar();
       break;
-    case 'receipt':
-      if (conv && conv.peer.id === e.user_id) {
-        conv.peerRead = Math.max(conv.peerRead, e.read_upto);
-        conv.peerDelivered = Math.max(conv.peerDelivered, e.delivered_upto);
-        refreshStatuses();
-      }
+    case 'receipt':	// the server's markers: unread badges only, never "read" on screen
       break;
     default:
       break;
   }
 }
 
+// A message to a conversation that is not open is still checked here, so
+// that this browser can tell its sender "delivered" in a sealed receipt;
+// nothing is drawn. The server's marker keeps the unread badge.
+async function deliverInBackground(f) {
+  const peer = { id: f.user_id, username: f.username };
+  if (state.open && state.open.peer.id === peer.id) return;
+  if (await state.secure.identityCheck(peer)) return;
+  const k = await state.secure.peerKeyState(peer);
+  let after = await state.secure.synced(peer);
+  let upto = 0;
+  let news = false;
+  for (;;) {
+    const page = await api('GET', `/api/messages?${query({ with: peer.username, after, limit: 200 })}`);
+    for (const m of page.messages) {
+      const r = await state.secure.process(m, peer);
+      if (r.ok && m.sender_id === peer.id && r.kind === 'text') upto = m.id;
+      if (r.ok && m.sender_id === peer.id && r.kind !== 'receipt' && !r.again) news = true;
+      if (state.secure.needsAnswer(m, r) && k.keyId && !k.blocked) await state.secure.sendAnnouncement(peer, k.keyId);
+    }
+    if (page.messages.length) after = page.messages[page.messages.length - 1].id;
+    await state.secure.setSynced(peer, after);
+    if (!page.more) break;
+  }
+  if (news && k.keyId && !k.blocked && await state.secure.sendReceipt(peer, k.keyId, false)) flushSoon();
+  if (upto) await api('POST', '/api/messages/delivered', { with: peer.username, upto }).catch(() => {});
+}
+
 document.addEventListener('visibilitychange', () => {
-  if (document.visibilityState === 'visible') markRead();
+  if (document.visibilityState === 'visible' && state.open) serial(() => markRead(false));
 });
 
 // --- start ------------------------------------------------------------------------------
@@ -520,8 +803,9 @@ async function start() {
   $('me-username').textContent = me.user.username;
   state.secure = new Secure(me.user, log);
   try {
-    const { lost } = await state.secure.init();
+    const { lost, foreign } = await state.secure.init();
     $('keys-lost').hidden = !lost;
+    ownKeyAlarm(foreign);
   } catch (err) {
     say($('sidebar-error'), `Encryption could not start in this browser: ${err.message}`);
     return;

@@ -7,24 +7,39 @@
 // big-endian) HKDF-SHA256 gives K_enc (info "CHAT_KEY_USER<S>to<R>",
 // AES-GCM-256) and K_mac (info "CHAT_MAC_USER<S>to<R>", HMAC-SHA256).
 // A message with counter c has iv = 4 zero bytes || c (8 bytes big-endian),
-// ct = AES-GCM(K_enc, iv, plaintext, aad "CHAT_MSG_USER<S>to<R>") with a
-// 128-bit tag, and mac = HMAC(K_mac, iv || ct). A receiver checks, in this
-// order: the MAC, then that c is above every counter it accepted for those
-// keys and epoch (and the IV is the counter's), then decrypts.
+// ct = AES-GCM(K_enc, iv, plaintext, aad) with a 128-bit tag, and
+// mac = HMAC(K_mac, iv || ct). open() checks the MAC, that the IV is the
+// counter's, then decrypts; whether the counter is new is the ledger's
+// question (ledger.js), asked in one IndexedDB transaction by keystore.js.
 //
-// Kinds: "text" (UTF-8 text), "ecdh" (the sender's key announcement: the
-// JSON {"key_id", "jwk"} encrypted like a text, so only the holder of the
-// private key can make it), "rekey" (the switch to epoch e+1: the IV is
-// the last one the sender used, ct is the bytes "change" in clear, mac is
-// under the old K_mac and mac2 under the new one; the receiver checks both
-// before it switches).
+// Version 2 (this version) seals everything the server could otherwise lie
+// about into the plaintext, a frame of fixed-order JSON:
+//   {"v":2,"kind":K,"time":T,"seen":[e,c],"body":B}
+// kind is the message's kind (a row whose kind differs is refused); time
+// the sender's clock in ms since 1970 (shown on screen; decides whether a
+// key announcement is fresh); seen the highest contiguous counter c the
+// sender had received from the peer under the same key pair, in epoch e
+// (an order on screen that contradicts it is flagged); body by kind:
+//   text     the UTF-8 text (a string)
+//   ecdh     {"key_id", "jwk"}: the sender's key announcement
+//   rekey    {"to": e+1}: sealed under epoch e like any message, with mac2,
+//            HMAC under the new K_mac over the same iv || ct
+//   receipt  {"read":[e,c]}: the highest contiguous counter read (the
+//            header's seen is the highest received: "delivered")
+// The AAD of version 2 is "CHAT_MSG2_USER<S>to<R>", so a version-1
+// ciphertext (AAD "CHAT_MSG_USER<S>to<R>", raw text, rekeys of the bytes
+// "change" in clear under the last IV) can never be read as version 2, nor
+// the other way round. Version-1 messages stay readable as history, marked
+// legacy: their kind and time were not sealed.
 
 const subtle = globalThis.crypto.subtle;
 const te = new TextEncoder();
 const td = new TextDecoder('utf-8', { fatal: true });
 
 export const CURVE = 'P-384';
-export const REKEY_PAYLOAD = 'change';
+export const REKEY_PAYLOAD = 'change';	// version 1 only
+export const PROTOCOL = 2;
+export const KINDS = ['text', 'ecdh', 'rekey', 'receipt'];
 const MAX_COUNTER = 2 ** 53 - 1;
 
 // A refusal of a received message; code says which check failed.
@@ -80,7 +95,8 @@ export function ivFor(counter) {
 
 export const infoKey = (s, r) => `CHAT_KEY_USER${s}to${r}`;
 export const infoMac = (s, r) => `CHAT_MAC_USER${s}to${r}`;
-export const aadFor = (s, r) => `CHAT_MSG_USER${s}to${r}`;
+export const aadFor = (s, r, version = PROTOCOL) =>
+  version === 1 ? `CHAT_MSG_USER${s}to${r}` : `CHAT_MSG2_USER${s}to${r}`;
 
 function equalBytes(a, b) {
   if (a.length !== b.length) return false;
@@ -159,36 +175,43 @@ async function macOf(keys, iv, ct) {
   return new Uint8Array(await subtle.sign('HMAC', keys.mac, concat(iv, ct)));
 }
 
-// Encrypts plaintext bytes as message number `counter` of direction s → r.
-export async function seal(keys, s, r, counter, plaintext) {
+function checkCounter(counter) {
   if (!Number.isSafeInteger(counter) || counter < 1 || counter > MAX_COUNTER) {
     throw new E2EEError('counter', 'counters start at 1');
   }
+}
+
+const gcm = (iv, s, r, version) => ({ name: 'AES-GCM', iv, additionalData: te.encode(aadFor(s, r, version)), tagLength: 128 });
+
+// Encrypts plaintext bytes as message number `counter` of direction s → r
+// (version 1 only for the test vectors of stored history).
+export async function seal(keys, s, r, counter, plaintext, version = PROTOCOL) {
+  checkCounter(counter);
   const iv = ivFor(counter);
-  const ct = new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv, additionalData: te.encode(aadFor(s, r)),
-    tagLength: 128 }, keys.enc, plaintext));
+  const ct = new Uint8Array(await subtle.encrypt(gcm(iv, s, r, version), keys.enc, plaintext));
   return { iv, ct, mac: await macOf(keys, iv, ct) };
 }
 
-// The checks of a received message, in the design's order. lastCounter is
-// the highest counter accepted so far for these keys and epoch (0: none).
-export async function open(keys, s, r, msg, lastCounter) {
+// The MAC, then the IV against the counter, then the decryption: under
+// version 2's AAD, else version 1's. Returns {version, plaintext}. Whether
+// the counter is new is not asked here (see ledger.js).
+export async function open(keys, s, r, msg) {
   const { iv, ct, mac, counter } = msg;
   if (!(await subtle.verify('HMAC', keys.mac, mac, concat(iv, ct)))) {
     throw new E2EEError('mac', 'the MAC is wrong: the message was changed or is not from this sender');
   }
-  if (!Number.isSafeInteger(counter) || counter <= lastCounter) {
-    throw new E2EEError('replay', `counter ${counter} is not above ${lastCounter}: a replayed or reordered message`);
-  }
+  checkCounter(counter);
   if (!equalBytes(iv, ivFor(counter))) {
     throw new E2EEError('iv', 'the IV does not belong to the counter');
   }
-  try {
-    return new Uint8Array(await subtle.decrypt({ name: 'AES-GCM', iv, additionalData: te.encode(aadFor(s, r)),
-      tagLength: 128 }, keys.enc, ct));
-  } catch {
-    throw new E2EEError('decrypt', 'the ciphertext does not decrypt');
+  for (const version of [PROTOCOL, 1]) {
+    try {
+      return { version, plaintext: new Uint8Array(await subtle.decrypt(gcm(iv, s, r, version), keys.enc, ct)) };
+    } catch {
+      // the other version's AAD, or a ciphertext that decrypts under neither
+    }
   }
+  throw new E2EEError('decrypt', 'the ciphertext does not decrypt');
 }
 
 export const encodeText = (text) => te.encode(text);
@@ -201,7 +224,53 @@ export function decodeText(bytes) {
   }
 }
 
-// The plaintext of an "ecdh" announcement.
+// --- the version 2 frame ------------------------------------------------------------
+
+const isCount = (n) => Number.isSafeInteger(n) && n >= 0;
+const isPosition = (p) => Array.isArray(p) && p.length === 2 && isCount(p[0]) && isCount(p[1]);
+
+function checkJwk(j) {
+  return !!j && typeof j === 'object' && j.kty === 'EC' && j.crv === CURVE &&
+    typeof j.x === 'string' && typeof j.y === 'string' && Object.keys(j).length === 4;
+}
+
+// The body checks by kind: a frame whose body is not its kind's is refused.
+const BODY = {
+  text: (b) => typeof b === 'string',
+  ecdh: (b) => !!b && typeof b === 'object' && Number.isSafeInteger(b.key_id) && b.key_id > 0 && checkJwk(b.jwk) &&
+    Object.keys(b).length === 2,
+  rekey: (b) => !!b && typeof b === 'object' && Number.isSafeInteger(b.to) && b.to > 1 && Object.keys(b).length === 1,
+  receipt: (b) => !!b && typeof b === 'object' && isPosition(b.read) && Object.keys(b).length === 1,
+};
+
+// The plaintext of a version 2 message. time: ms since 1970 on the sender's
+// clock; seen: [epoch, counter] (see the top of this file).
+export function encodeFrame(kind, time, seen, body) {
+  if (!KINDS.includes(kind) || !isCount(time) || !isPosition(seen) || !BODY[kind](body)) {
+    throw new E2EEError('frame', `not a valid ${kind} frame`);
+  }
+  if (kind === 'ecdh') body = { key_id: body.key_id, jwk: { kty: 'EC', crv: CURVE, x: body.jwk.x, y: body.jwk.y } };
+  return te.encode(JSON.stringify({ v: PROTOCOL, kind, time, seen, body }));
+}
+
+// The frame of a version 2 plaintext, every field checked: {kind, time, seen, body}.
+export function decodeFrame(bytes) {
+  let f;
+  try {
+    f = JSON.parse(td.decode(bytes));
+  } catch {
+    throw new E2EEError('frame', 'the sealed frame is not JSON');
+  }
+  if (!f || typeof f !== 'object' || Array.isArray(f) || f.v !== PROTOCOL || Object.keys(f).length !== 5 ||
+      !KINDS.includes(f.kind) || !isCount(f.time) || !isPosition(f.seen) || !BODY[f.kind](f.body)) {
+    throw new E2EEError('frame', 'the sealed frame is malformed');
+  }
+  return { kind: f.kind, time: f.time, seen: f.seen, body: f.body };
+}
+
+// --- version 1 plaintexts (stored history) --------------------------------------------
+
+// The plaintext of a version 1 "ecdh" announcement (vectors only).
 export const encodeAnnouncement = (keyId, jwk) =>
   te.encode(JSON.stringify({ key_id: keyId, jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } }));
 
@@ -218,30 +287,47 @@ export function decodeAnnouncement(bytes) {
   return a;
 }
 
-// A rekey from epoch e (oldKeys) to e+1 (newKeys): counter is the next one
-// of epoch e, the IV the last one used (that of counter - 1).
-export async function sealRekey(oldKeys, newKeys, counter) {
+// --- rekeys ----------------------------------------------------------------------------
+
+// A version 2 rekey from epoch e (oldKeys) to e+1 (newKeys): message number
+// `counter` of epoch e, its frame sealed under the old keys, mac under the
+// old K_mac and mac2 under the new one, both over iv || ct.
+export async function sealRekey(oldKeys, newKeys, s, r, counter, frame) {
+  const m = await seal(oldKeys, s, r, counter, frame);
+  return { ...m, mac2: await macOf(newKeys, m.iv, m.ct) };
+}
+
+// Checks a received rekey's MACs: the old one with open() (the caller), the
+// new one here; only a rekey passing both may switch the epoch. A version 1
+// rekey ("change" in clear under the previous IV) is checked as it was made.
+export async function checkRekeyMac2(newKeys, msg) {
+  if (!msg.mac2 || !(await subtle.verify('HMAC', newKeys.mac, msg.mac2, concat(msg.iv, msg.ct)))) {
+    throw new E2EEError('mac2', 'the rekey MAC under the new keys is wrong');
+  }
+}
+
+// Whether a stored rekey is of version 1: its 6 bytes "change" in clear (a
+// version 2 ciphertext is at least its 16-byte tag long).
+export const isLegacyRekey = (msg) => msg.ct.length === REKEY_PAYLOAD.length;
+
+// A version 1 rekey (vectors only): the IV the last one used, "change" in clear.
+export async function sealRekeyV1(oldKeys, newKeys, counter) {
   const iv = ivFor(counter - 1);
   const ct = te.encode(REKEY_PAYLOAD);
   return { iv, ct, mac: await macOf(oldKeys, iv, ct), mac2: await macOf(newKeys, iv, ct) };
 }
 
-// Checks a received rekey: old MAC, counter, IV and payload, then the MAC
-// under the new keys; only a rekey passing all may switch the epoch.
-export async function openRekey(oldKeys, newKeys, msg, lastCounter) {
-  const { iv, ct, mac, mac2, counter } = msg;
+// Checks a stored version 1 rekey: old MAC, IV and payload, then the new MAC.
+export async function openRekeyV1(oldKeys, newKeys, msg) {
+  const { iv, ct, mac, counter } = msg;
   if (!(await subtle.verify('HMAC', oldKeys.mac, mac, concat(iv, ct)))) {
     throw new E2EEError('mac', 'the rekey MAC under the current keys is wrong');
   }
-  if (!Number.isSafeInteger(counter) || counter <= lastCounter) {
-    throw new E2EEError('replay', `counter ${counter} is not above ${lastCounter}: a replayed rekey`);
-  }
+  checkCounter(counter);
   if (!equalBytes(iv, ivFor(counter - 1)) || !equalBytes(ct, te.encode(REKEY_PAYLOAD))) {
     throw new E2EEError('rekey', 'the rekey does not hold the last IV and "change"');
   }
-  if (!mac2 || !(await subtle.verify('HMAC', newKeys.mac, mac2, concat(iv, ct)))) {
-    throw new E2EEError('mac2', 'the rekey MAC under the new keys is wrong');
-  }
+  await checkRekeyMac2(newKeys, msg);
 }
 
 // --- safety numbers --------------------------------------------------------------

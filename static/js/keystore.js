@@ -3,15 +3,25 @@
 //   identities  own key pairs by key id (private key: a non-extractable CryptoKey)
 //   peerKeys    every public key of a peer ever seen, by [peer id, key id]
 //   counters    highest counter accepted (or sent) per direction, keys and epoch
-//   accepted    message id → the counter it was accepted with, so history
-//               re-verifies after a reload while a copy under a new id is a replay
-//   state       small records: epochs per key pair, verified safety numbers,
-//               the last message id processed per conversation, ecdh sent
+//   counters    per direction, keys and epoch: the highest counter this
+//               browser allocated (sending), and under "rx:" the window of
+//               counters received (ledger.js)
+//   accepted    message id → {id, dir, counter, peer, kind, ...} it was accepted
+//               with; indexed by slot [dir, counter] (a second id for a slot
+//               is a replay) and by peer (what a history page must contain)
+//   outbox      sealed messages not yet stored by the server, in the order
+//               their counters were allocated; posted again, byte for byte,
+//               until the server holds them, so no counter is ever skipped
+//   state       small records: pins (keys by bytes, names, verification) per
+//               peer, pair states (epochs, refreshes), timelines, the last
+//               message id processed per conversation, ecdh sent
 // Private keys are stored as CryptoKey objects (structured clone): script on
 // the page can use them, never read them.
 
+import { admit as admitCounter, windowOf } from './ledger.js';
+
 const DB_NAME = 'sealed-e2ee';
-const STORES = ['identities', 'peerKeys', 'counters', 'accepted', 'state'];
+const STORES = ['identities', 'peerKeys', 'counters', 'accepted', 'outbox', 'state'];
 
 let dbp = null;
 
@@ -24,15 +34,29 @@ function req(r) {
 
 function open() {
   if (!dbp) {
-    const r = indexedDB.open(DB_NAME, 1);
-    r.onupgradeneeded = () => {
+    const r = indexedDB.open(DB_NAME, 2);
+    r.onupgradeneeded = (ev) => {
       const db = r.result;
-      const ids = db.createObjectStore('identities', { keyPath: 'keyId' });
-      ids.createIndex('user', 'userId');
-      db.createObjectStore('peerKeys', { keyPath: ['peerId', 'keyId'] });
-      db.createObjectStore('counters');
-      db.createObjectStore('accepted');
-      db.createObjectStore('state');
+      if (ev.oldVersion < 1) {
+        const ids = db.createObjectStore('identities', { keyPath: 'keyId' });
+        ids.createIndex('user', 'userId');
+        db.createObjectStore('peerKeys', { keyPath: ['peerId', 'keyId'] });
+        db.createObjectStore('counters');
+        db.createObjectStore('accepted');
+        db.createObjectStore('state');
+      }
+      if (ev.oldVersion < 2) {
+        // Version 1 records have dir and counter (so the slot index finds
+        // them) but no peer: they are history no page can be checked against.
+        const accepted = r.transaction.objectStore('accepted');
+        accepted.createIndex('slot', ['dir', 'counter'], { unique: false });
+        accepted.createIndex('peer', 'peer', { unique: false });
+        db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
+      }
+    };
+    // Another tab that opens a newer version asks this one to let go.
+    r.onsuccess = () => {
+      r.result.onversionchange = () => r.result.close();
     };
     dbp = req(r);
   }
@@ -68,53 +92,166 @@ export async function currentIdentity(userId) {
   return all.sort((a, b) => b.keyId - a.keyId)[0];
 }
 
-// --- peers' keys ---------------------------------------------------------------
-
-export async function peerKey(peerId, keyId) {
-  const r = await get('peerKeys', [peerId, keyId]);
-  return r && r.jwk;
+// Every identity of the user this browser made.
+export async function identities(userId) {
+  return req((await store('identities')).index('user').getAll(userId));
 }
 
-export async function savePeerKey(peerId, keyId, jwk) {
-  await put('peerKeys', { peerId, keyId, jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y } });
+// --- peers' keys (version 1; secure.js pins keys by bytes in state) ----------------
+
+// Every key of a peer a version-1 browser kept: [{peerId, keyId, jwk}].
+export async function peerKeys(peerId) {
+  return req((await store('peerKeys')).getAll(IDBKeyRange.bound([peerId, 0], [peerId, Infinity])));
 }
 
-// --- counters and accepted messages ----------------------------------------------
+// --- counters, outbox and accepted messages ----------------------------------------
 
 export const dirKey = (s, r, sk, rk, epoch) => `${s}>${r}:${sk}>${rk}:${epoch}`;
+
+// Runs body(tx, done) in one transaction over names; resolves with what
+// body passed to done once the transaction has committed.
+async function atomically(names, body) {
+  const db = await open();
+  const tx = db.transaction(names, 'readwrite');
+  let result;
+  body(tx, (v) => { result = v; });
+  await new Promise((resolve, reject) => {
+    tx.oncomplete = resolve;
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error || new Error('the transaction was aborted'));
+  });
+  return result;
+}
 
 export async function counter(key) {
   return (await get('counters', key)) || 0;
 }
 
-// Raises the counter of key to c (never lowers it).
-export async function raiseCounter(key, c) {
-  const s = await store('counters', 'readwrite');
-  const cur = (await req(s.get(key))) || 0;
-  if (c > cur) await req(s.put(c, key));
-}
-
-export async function acceptedCounter(messageId) {
-  return get('accepted', messageId);
-}
-
-// Records message messageId as accepted with counter c of direction dir and
-// raises that direction's counter, in one transaction: a page closed half-way
-// must not leave a raised counter without its message (which would then look
-// like a replay of itself).
-export async function accept(messageId, dir, c) {
-  const db = await open();
-  const tx = db.transaction(['counters', 'accepted'], 'readwrite');
-  const counters = tx.objectStore('counters');
-  const cur = counters.get(dir);
-  cur.onsuccess = () => {
-    if (c > (cur.result || 0)) counters.put(c, dir);
-    tx.objectStore('accepted').put({ dir, counter: c }, messageId);
+// Allocates the next counter of direction dir and records the message
+// sealed with it, so that no two messages, whatever the number of tabs,
+// are ever sealed with one key and IV where the server could see both.
+// seal(c) makes the outbox entry for counter c. The counter is read, the
+// message sealed, and then, in one read-write transaction, the counter is
+// raised and the entry stored only if the counter is still the one read
+// (compare and set); else the sealed copy, which never left this tab, is
+// dropped and sealed again with the next one. A Web Lock around the whole
+// keeps tabs from racing in the first place. Returns {counter, seq}.
+export async function allocate(dir, seal) {
+  const run = async () => {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const c = (await counter(dir)) + 1;
+      const entry = await seal(c);
+      const seq = await atomically(['counters', 'outbox'], (tx, done) => {
+        const counters = tx.objectStore('counters');
+        const cur = counters.get(dir);
+        cur.onsuccess = () => {
+          if ((cur.result || 0) !== c - 1) return done(null);
+          counters.put(c, dir);
+          const add = tx.objectStore('outbox').add(entry);
+          add.onsuccess = () => done(add.result);
+        };
+      });
+      if (seq !== null) return { counter: c, seq };
+    }
+    throw new Error('no counter could be allocated');
   };
-  await new Promise((resolve, reject) => {
-    tx.oncomplete = resolve;
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error);
+  return globalThis.navigator?.locks ? navigator.locks.request(`sealed-counter:${dir}`, run) : run();
+}
+
+// Every sealed message not yet stored by the server, oldest first.
+export async function outbox() {
+  return req((await store('outbox')).getAll());
+}
+
+export async function outboxDone(seq) {
+  await req((await store('outbox', 'readwrite')).delete(seq));
+}
+
+// The window of counters received in direction dir (ledger.js); a
+// version-1 store kept only the highest, under the direction's own key.
+export async function window(dir) {
+  const w = await get('counters', `rx:${dir}`);
+  return windowOf(w === undefined ? await get('counters', dir) : w);
+}
+
+// Decides, in one transaction, whether message rec.id ({id, dir, counter,
+// peer, kind, rx}) is new, a message accepted before (again), or a replay:
+// a second message for a slot [dir, counter], or an id that now names
+// another slot. A received one also moves its direction's window.
+// Returns {verdict: 'new' | 'fill' | 'again' | 'replay', gap, prior}.
+export async function admit(rec) {
+  return atomically(['counters', 'accepted'], (tx, done) => {
+    const accepted = tx.objectStore('accepted');
+    const byId = accepted.get(rec.id);
+    byId.onsuccess = () => {
+      const prior = byId.result;
+      if (prior) {
+        const same = prior.dir === rec.dir && prior.counter === rec.counter && (!prior.kind || prior.kind === rec.kind);
+        return done({ verdict: same ? 'again' : 'replay', gap: 0, prior });
+      }
+      const slot = accepted.index('slot').getKey([rec.dir, rec.counter]);
+      slot.onsuccess = () => {
+        if (slot.result !== undefined) return done({ verdict: 'replay', gap: 0, prior: null });
+        const record = () => accepted.put(rec, rec.id);
+        if (!rec.rx) {
+          record();
+          return done({ verdict: 'new', gap: 0, prior: null });
+        }
+        const counters = tx.objectStore('counters');
+        const w = counters.get(`rx:${rec.dir}`);
+        w.onsuccess = () => {
+          const legacy = w.result === undefined ? counters.get(rec.dir) : null;
+          const decide = (stored) => {
+            const r = admitCounter(windowOf(stored), rec.counter);
+            if (r.verdict === 'replay') return done({ verdict: 'replay', gap: 0, prior: null });
+            counters.put(r.window, `rx:${rec.dir}`);
+            record();
+            done({ verdict: r.verdict, gap: r.gap, prior: null });
+          };
+          if (legacy) legacy.onsuccess = () => decide(legacy.result);
+          else decide(w.result);
+        };
+      };
+    };
+  });
+}
+
+// Notes on message id's record where the gap it showed began.
+export async function markGap(id, gapFrom) {
+  await atomically(['accepted'], (tx) => {
+    const s = tx.objectStore('accepted');
+    const r = s.get(id);
+    r.onsuccess = () => {
+      if (r.result) s.put({ ...r.result, gapFrom }, id);
+    };
+  });
+}
+
+// The record message id was accepted with, or undefined.
+export async function acceptedRecord(id) {
+  return get('accepted', id);
+}
+
+// Every message of peer's conversation this browser accepted (version 2 records).
+export async function acceptedOf(peerId) {
+  return req((await store('accepted')).index('peer').getAll(peerId));
+}
+
+// The id of the message accepted in slot [dir, counter], or undefined.
+export async function slotId(dir, c) {
+  return req((await store('accepted')).index('slot').getKey([dir, c]));
+}
+
+// Changes one state record in one transaction: change(old) → new.
+export async function updateState(key, change) {
+  return atomically(['state'], (tx, done) => {
+    const s = tx.objectStore('state');
+    const cur = s.get(key);
+    cur.onsuccess = () => {
+      const next = change(cur.result);
+      s.put(next, key);
+      done(next);
+    };
   });
 }
 

@@ -1,98 +1,288 @@
-// secure: the E2EE client of one logged-in user: its identity, the keys of
-// its friends, and every message in and out, following design §4 with the
-// primitives of e2ee.js and the state of keystore.js. The page (chat.js)
-// only ever sees plaintext results or refusals, never keys.
+// secure: the E2EE client of one logged-in user: its identity, what it has
+// pinned of its friends, and every message in and out, following design §4
+// (version 2, see e2ee.js) with the state of keystore.js and the
+// bookkeeping of ledger.js. The page (chat.js) sees plaintext results or
+// refusals, never keys.
 //
-// Counters: each direction, key pair and epoch has its own; a sent message
-// takes the next one, a received one must be above every counter accepted
-// for its direction, keys and epoch. Messages are processed in id order
-// (catch-up pages forward from the last processed id), so a history page
-// read later re-verifies through the accepted map, while a copy of an old
-// message under a new id is refused as a replay.
+// The server is the adversary (README, "Threat model"). What it says is
+// believed only against what this browser pinned or what arrived sealed:
+//   pins      per peer: the user id, the name, and the public keys by their
+//             bytes, each accepted or held; which bytes the user verified.
+//             A message under a key that is not accepted is refused; the
+//             same bytes under a new id are the same key; new bytes for a
+//             verified peer are held, and sending stops until the user
+//             compares safety numbers again or chooses to send anyway.
+//   names     name → user id: a known name on another account is an alarm.
+//   own keys  the directory's keys for this user against those this
+//             browser made: another one is an alarm, never re-published over.
+//   pairs     per key pair: the epoch, a refresh pending until the peer's
+//             first message under it, the peer's sealed delivered and read
+//             positions, and how far this browser has told the peer.
+//   timeline  per peer: key changes and alarms, kept across reloads.
+// Counters are allocated atomically and sealed messages wait in the outbox
+// until the server holds them (keystore.allocate), so every direction's
+// counters are contiguous and a gap is the server's doing.
 import { api } from './api.js';
 import * as e2ee from './e2ee.js';
 import * as ks from './keystore.js';
+import * as ledger from './ledger.js';
 
-const ANNOUNCE_FRESH_MS = 60 * 1000;
+const TIMELINE_MAX = 200;
+
+const sameBytes = (a, b) => !!a && !!b && a.x === b.x && a.y === b.y;
+const lower = (name) => name.toLowerCase();
+const retryable = (err) => err.status === 0 || err.status === 429 || err.status >= 500;
 
 export class Secure {
   constructor(me, log) {
     this.me = me;			// {id, username}
     this.log = log;			// (operation, details) → the debug console
     this.identity = null;		// {keyId, privateKey, jwk}
-    this.secrets = new Map();		// "myKey:peerKey" → Z
+    this.secrets = new Map();		// "myKey:peer:peerKey" → Z
     this.dirKeys = new Map();		// dirKey → {enc, mac, fingerprints}
+    this.pairs = new Map();		// pair state key → the last pair state read or written
   }
 
-  // Loads this browser's identity, or makes and publishes one. lost: the
-  // server knew a key of ours that this browser no longer holds, so earlier
-  // messages cannot be decrypted here.
+  // --- own identity ------------------------------------------------------------
+
+  // Loads this browser's identity, or makes and publishes one when this
+  // browser has none. lost: the server knew a key of ours that this browser
+  // no longer holds, so earlier messages cannot be decrypted here. foreign:
+  // keys the directory lists for us that this browser did not make (never
+  // re-published over without the user's word; see ownKeys).
   async init() {
     let id = await ks.currentIdentity(this.me.id);
-    // The history, not the current key: it answers 200 when there is none yet.
-    const hist = await api('GET', `/api/keys/${encodeURIComponent(this.me.username)}/history`);
-    const server = hist.keys[0] || null;
-    const lost = !id && server !== null;
-    if (!id || !server || server.key_id !== id.keyId) {
-      if (!id) {
-        const fresh = await e2ee.generateIdentity();
-        this.log('identity generated', { public_jwk: fresh.jwk, private_key: 'non-extractable CryptoKey' });
-        id = { privateKey: fresh.privateKey, jwk: fresh.jwk };
-      }
-      const r = await api('PUT', '/api/keys', { jwk: id.jwk });
-      id.keyId = r.key_id;
-      await ks.saveIdentity(this.me.id, r.key_id, id.privateKey, id.jwk);
+    const listed = await this.ownListing();
+    if (!id) {
+      const fresh = await e2ee.generateIdentity();
+      this.log('identity generated', { public_jwk: fresh.jwk, private_key: 'non-extractable CryptoKey' });
+      const r = await api('PUT', '/api/keys', { jwk: fresh.jwk });
+      await ks.saveIdentity(this.me.id, r.key_id, fresh.privateKey, fresh.jwk);
       this.log('identity published', { key_id: r.key_id });
+      this.identity = { keyId: r.key_id, privateKey: fresh.privateKey, jwk: fresh.jwk };
+      await ks.setState('own:since', r.key_id);
+      return { lost: listed.length > 0, foreign: [] };
     }
     this.identity = id;
-    return { lost, keyId: id.keyId };
+    return { lost: false, foreign: await this.ownKeys(listed) };
   }
 
-  // A peer's public key by id: from this browser's store, else from the
-  // server's directory (then kept).
-  async peerKey(peer, keyId) {
-    let jwk = await ks.peerKey(peer.id, keyId);
-    if (!jwk) {
-      const r = await api('GET', `/api/keys/${encodeURIComponent(peer.username)}?id=${keyId}`);
-      jwk = r.jwk;
-      await ks.savePeerKey(peer.id, keyId, jwk);
-      this.log('peer key fetched', { peer: peer.id, key_id: keyId, fingerprint: await this.keyFingerprint(jwk) });
+  async ownListing() {
+    const hist = await api('GET', `/api/keys/${encodeURIComponent(this.me.username)}/history`);
+    if (!hist.user || hist.user.user_id !== this.me.id) throw new Error('the server answered with another user\'s keys');
+    return hist.keys;
+  }
+
+  // What the directory lists for this user that this browser did not make:
+  // [{key_id, fingerprint, current, missing}]. current: it is the one the
+  // directory hands out now; missing: the directory lists none of ours as
+  // current. Keys older than this browser's first are another browser's
+  // history (e.g. before its storage was cleared); ones the user said were
+  // theirs (acknowledgeOwnKeys) are not asked about again.
+  async ownKeys(listed = null) {
+    listed ||= await this.ownListing();
+    const mine = await ks.identities(this.me.id);
+    const since = (await ks.getState('own:since')) ?? Math.min(...mine.map((i) => i.keyId));
+    const acked = (await ks.getState('own:acknowledged')) || [];
+    const out = [];
+    listed.forEach((k, i) => {
+      const made = mine.some((m) => sameBytes(m.jwk, k.jwk));
+      const sameIdOtherBytes = mine.some((m) => m.keyId === k.key_id && !sameBytes(m.jwk, k.jwk));
+      if (made || (!sameIdOtherBytes && k.key_id < since) || acked.some((a) => sameBytes(a, k.jwk))) return;
+      out.push({ key_id: k.key_id, jwk: k.jwk, current: i === 0 });
+    });
+    if (!listed.length || !mine.some((m) => sameBytes(m.jwk, listed[0].jwk)) && !acked.some((a) => sameBytes(a, listed[0].jwk))) {
+      if (!out.some((k) => k.current)) out.push({ key_id: listed[0]?.key_id ?? null, jwk: null, current: true, missing: true });
     }
-    return jwk;
+    for (const k of out) if (k.jwk) k.fingerprint = await this.keyFingerprint(k.jwk);
+    return out;
+  }
+
+  // The user's answer to the own-key alarm: "that was me, in another browser".
+  async acknowledgeOwnKeys(keys) {
+    await ks.updateState('own:acknowledged', (old) => [...(old || []), ...keys.filter((k) => k.jwk).map((k) => k.jwk)]);
+  }
+
+  // The user's other answer: make this browser's key the current one again.
+  async republish() {
+    const r = await api('PUT', '/api/keys', { jwk: this.identity.jwk });
+    await ks.saveIdentity(this.me.id, r.key_id, this.identity.privateKey, this.identity.jwk);
+    this.identity = { ...this.identity, keyId: r.key_id };
+    this.log('identity published again', { key_id: r.key_id });
   }
 
   async keyFingerprint(jwk) {
     return e2ee.fingerprint(e2ee.concat(e2ee.unb64u(jwk.x), e2ee.unb64u(jwk.y)));
   }
 
-  // The peer's current key from the directory, held against what this
-  // browser saw before: changed (another key id than last time) and
-  // mismatch (the directory now serves other bytes under a known id).
-  async currentPeerKey(peer) {
-    const hist = await api('GET', `/api/keys/${encodeURIComponent(peer.username)}/history`);
-    const cur = hist.keys[0];
-    if (!cur) return null;
-    const r = { key_id: cur.key_id, jwk: cur.jwk };
-    const known = await ks.peerKey(peer.id, r.key_id);
-    const mismatch = !!known && (known.x !== r.jwk.x || known.y !== r.jwk.y);
-    if (!known) await ks.savePeerKey(peer.id, r.key_id, r.jwk);
-    const last = await ks.getState(`peerKey:${peer.id}`);
-    const changed = last !== undefined && last !== r.key_id;
-    await ks.setState(`peerKey:${peer.id}`, r.key_id);
-    if (changed || mismatch) {
+  // --- pins ----------------------------------------------------------------------
+
+  // The pin of a peer: {peerId, username, keys: [{id, x, y, status}], verified}.
+  // A browser of version 1 kept keys by id and verification by id: they are
+  // taken over as accepted, since this browser believed them before.
+  async pin(peer) {
+    let p = await ks.getState(`pin:${peer.id}`);
+    if (!p) {
+      const legacy = await ks.peerKeys(peer.id);
+      p = { peerId: peer.id, username: null, keys: legacy.map((k) => ({ id: k.keyId, x: k.jwk.x, y: k.jwk.y, status: 'accepted' })),
+        verified: null };
       const v = await ks.getState(`verified:${peer.id}`);
-      if (v) await ks.setState(`verified:${peer.id}`, null);
+      const vk = v && legacy.find((k) => k.keyId === v.keyId);
+      if (vk) p.verified = { x: vk.jwk.x, y: vk.jwk.y };
     }
-    return { keyId: r.key_id, jwk: r.jwk, changed, mismatch, seenJwk: known || r.jwk };
+    return p;
   }
+
+  async savePin(p) {
+    await ks.setState(`pin:${p.peerId}`, p);
+  }
+
+  // Name ↔ user id, pinned together at first sight. Returns null, or an
+  // alarm: the name now belongs to another account than the one this
+  // browser knew, or the account now carries another name.
+  async identityCheck(peer) {
+    const owner = await ks.getState(`name:${lower(peer.username)}`);
+    const p = await this.pin(peer);
+    if (owner !== undefined && owner !== peer.id) {
+      return { code: 'name', text: `⚠ The name ${peer.username} now belongs to a different account than the ${peer.username} you talked to before. Someone may be posing as them: do not trust this conversation until you have checked with them in person.` };
+    }
+    if (p.username && p.username !== peer.username) {
+      return { code: 'renamed', text: `⚠ The account you knew as ${p.username} is now called ${peer.username}. Names cannot change here: the server may be misleading you.` };
+    }
+    if (owner === undefined) await ks.setState(`name:${lower(peer.username)}`, peer.id);
+    if (!p.username) {
+      p.username = peer.username;
+      await this.savePin(p);
+    }
+    return null;
+  }
+
+  // The user chose to go on with the account that now has this name.
+  async acceptIdentity(peer) {
+    await ks.setState(`name:${lower(peer.username)}`, peer.id);
+    const p = await this.pin(peer);
+    p.username = peer.username;
+    p.verified = null;
+    await this.savePin(p);
+    await this.note(peer, 'alarm', `You chose to trust the account now called ${peer.username}.`, `identity:${peer.id}`);
+  }
+
+  // The peer's current key from the directory, held against the pin:
+  // {keyId, jwk, status, blocked, verified}. status: none (no key yet),
+  // first (pinned now, trust on first use), same (pinned bytes, maybe under
+  // a new id), changed (new bytes), mismatch (other bytes under an id this
+  // browser pinned). New bytes are accepted for an unverified peer with a
+  // note in the timeline, and held for a verified one: blocked until the
+  // user verifies again or chooses to send anyway (acceptKey).
+  async peerKeyState(peer, afterId = 0) {
+    const hist = await api('GET', `/api/keys/${encodeURIComponent(peer.username)}/history`);
+    if (!hist.user || hist.user.user_id !== peer.id) throw new Error('the server answered with another user\'s keys');
+    const p = await this.pin(peer);
+    const cur = hist.keys[0];
+    if (!cur) return { keyId: null, jwk: null, status: 'none', blocked: false, verified: false };
+    const accepted = p.keys.filter((k) => k.status === 'accepted');
+    const mismatch = p.keys.some((k) => k.id === cur.key_id && !sameBytes(k, cur.jwk));
+    let status;
+    if (accepted.some((k) => sameBytes(k, cur.jwk))) {
+      status = 'same';
+      if (!p.keys.some((k) => k.id === cur.key_id && sameBytes(k, cur.jwk))) {
+        p.keys.push({ id: cur.key_id, x: cur.jwk.x, y: cur.jwk.y, status: 'accepted' });
+      }
+    } else if (!p.keys.length) {
+      status = 'first';
+      p.keys.push({ id: cur.key_id, x: cur.jwk.x, y: cur.jwk.y, status: 'accepted' });
+    } else {
+      status = mismatch ? 'mismatch' : 'changed';
+      const held = !!p.verified;
+      const known = p.keys.find((k) => k.id === cur.key_id && sameBytes(k, cur.jwk));
+      if (!known) p.keys.push({ id: cur.key_id, x: cur.jwk.x, y: cur.jwk.y, status: held ? 'held' : 'accepted' });
+      else if (!held) known.status = 'accepted';
+      const fp = await this.keyFingerprint(cur.jwk);
+      const text = mismatch
+        ? `⚠ The server now gives a different key for ${peer.username} under key #${cur.key_id}, which this browser had pinned with other bytes. Someone may be intercepting: compare safety numbers before you trust this chat.`
+        : held
+          ? `⚠ ${peer.username}'s key changed (#${cur.key_id}, ${fp}) after you verified them. Sending is stopped until you compare safety numbers again or choose to send anyway.`
+          : `${peer.username}'s key changed (#${cur.key_id}, ${fp}): a new browser, or their storage was cleared. Compare safety numbers to be sure it is them.`;
+      await this.note(peer, mismatch || held ? 'alarm' : 'warn', text, `key:${cur.jwk.x}`, afterId);
+    }
+    await this.savePin(p);
+    const entry = p.keys.find((k) => k.id === cur.key_id && sameBytes(k, cur.jwk));
+    const verified = !!p.verified && sameBytes(p.verified, cur.jwk);
+    return { keyId: cur.key_id, jwk: cur.jwk, status, blocked: entry.status !== 'accepted', verified };
+  }
+
+  // "Send anyway": the held current key becomes accepted, unverified.
+  async acceptKey(peer, keyId, jwk) {
+    const p = await this.pin(peer);
+    for (const k of p.keys) if (k.id === keyId && sameBytes(k, jwk)) k.status = 'accepted';
+    p.verified = null;
+    await this.savePin(p);
+    await this.note(peer, 'alarm', `You chose to send to ${peer.username}'s new key #${keyId} without comparing safety numbers.`, `send-anyway:${jwk.x}`);
+  }
+
+  // The accepted bytes of key keyId of peer; a key id the directory has not
+  // shown before is fetched: the same bytes as an accepted key are that key,
+  // other bytes are held (never trusted from a message alone).
+  async pinnedJwk(peer, keyId) {
+    const p = await this.pin(peer);
+    let k = p.keys.find((x) => x.id === keyId && x.status === 'accepted');
+    if (!k && !p.keys.some((x) => x.id === keyId)) {
+      const r = await api('GET', `/api/keys/${encodeURIComponent(peer.username)}?id=${keyId}`);
+      if (r.key_id !== keyId || !r.jwk) throw new e2ee.E2EEError('unpinned', 'the server did not give the key the message names');
+      const alias = p.keys.some((x) => x.status === 'accepted' && sameBytes(x, r.jwk));
+      k = { id: keyId, x: r.jwk.x, y: r.jwk.y, status: alias ? 'accepted' : 'held' };
+      p.keys.push(k);
+      await this.savePin(p);
+      this.log('peer key fetched', { peer: peer.id, key_id: keyId, fingerprint: await this.keyFingerprint(r.jwk), status: k.status });
+      if (!alias) k = null;
+    }
+    if (!k) {
+      throw new e2ee.E2EEError('unpinned', `it was made under key #${keyId}, which is not a key you accepted for ${peer.username}; the server may be posing as them`);
+    }
+    return { kty: 'EC', crv: e2ee.CURVE, x: k.x, y: k.y };
+  }
+
+  // --- verification ------------------------------------------------------------------
+
+  async safetyNumber(peer, peerJwk) {
+    return e2ee.safetyNumber(this.me.id, this.identity.jwk, peer.id, peerJwk);
+  }
+
+  // Marking verified also accepts the key the user compared.
+  async markVerified(peer, keyId, jwk) {
+    const p = await this.pin(peer);
+    for (const k of p.keys) if (k.id === keyId && sameBytes(k, jwk)) k.status = 'accepted';
+    p.verified = { x: jwk.x, y: jwk.y };
+    await this.savePin(p);
+    await this.note(peer, 'info', `You verified ${peer.username}'s safety number.`, `verified:${jwk.x}`);
+  }
+
+  // --- timeline --------------------------------------------------------------------------
+
+  // A key event of the conversation, kept across reloads (once per key).
+  async note(peer, level, text, key, afterId = 0) {
+    await ks.updateState(`timeline:${peer.id}`, (old) => {
+      const list = old || [];
+      if (key && list.some((e) => e.key === key)) return list;
+      return [...list, { at: Date.now(), afterId, level, text, key }].slice(-TIMELINE_MAX);
+    });
+  }
+
+  async timeline(peer) {
+    return (await ks.getState(`timeline:${peer.id}`)) || [];
+  }
+
+  // --- keys ------------------------------------------------------------------------------
 
   async secret(myKeyId, peer, peerKeyId) {
     const k = `${myKeyId}:${peer.id}:${peerKeyId}`;
+    const jwk = await this.pinnedJwk(peer, peerKeyId);
     if (!this.secrets.has(k)) {
       const mine = myKeyId === this.identity.keyId ? this.identity : await ks.identity(myKeyId);
-      if (!mine) throw new e2ee.E2EEError('lost', 'this browser no longer has the key this message was made for');
-      const pub = await e2ee.importPublic(await this.peerKey(peer, peerKeyId));
-      const z = await e2ee.sharedSecret(mine.privateKey, pub);
+      if (!mine || mine.userId !== undefined && mine.userId !== this.me.id) {
+        throw new e2ee.E2EEError('lost', 'this browser no longer has the key this message was made for');
+      }
+      const z = await e2ee.sharedSecret(mine.privateKey, await e2ee.importPublic(jwk));
       this.log('shared secret derived', { my_key_id: myKeyId, peer_key_id: peerKeyId, fingerprint: await e2ee.fingerprint(z) });
       this.secrets.set(k, z);
     }
@@ -104,8 +294,9 @@ export class Secure {
     const sk = s === this.me.id ? myKeyId : peerKeyId;
     const rk = s === this.me.id ? peerKeyId : myKeyId;
     const dk = ks.dirKey(s, r, sk, rk, epoch);
+    const z = await this.secret(myKeyId, peer, peerKeyId);
     if (!this.dirKeys.has(dk)) {
-      const keys = await e2ee.directionKeys(await this.secret(myKeyId, peer, peerKeyId), s, r, epoch);
+      const keys = await e2ee.directionKeys(z, s, r, epoch);
       this.log('direction keys derived', { direction: `${s}→${r}`, keys: `${sk}/${rk}`, epoch,
         info_enc: e2ee.infoKey(s, r), info_mac: e2ee.infoMac(s, r),
         enc_fingerprint: keys.encFingerprint, mac_fingerprint: keys.macFingerprint });
@@ -114,57 +305,72 @@ export class Secure {
     return { keys: this.dirKeys.get(dk), dk };
   }
 
-  pairState(peer, myKeyId, peerKeyId) {
-    return `epoch:${peer.id}:${myKeyId}:${peerKeyId}`;
+  // --- pair state ---------------------------------------------------------------------------
+
+  pairKey(peer, myKeyId, peerKeyId) {
+    return `pair:${peer.id}:${myKeyId}:${peerKeyId}`;
   }
 
-  async epoch(peer, myKeyId, peerKeyId) {
-    return (await ks.getState(this.pairState(peer, myKeyId, peerKeyId))) || 1;
+  // {epoch, since, sent, pending, peerEpoch, rxEpochs, delivered, read, told}
+  // (version 1 kept only the epoch, under "epoch:…").
+  async pair(peer, myKeyId, peerKeyId) {
+    const key = this.pairKey(peer, myKeyId, peerKeyId);
+    let p = await ks.getState(key);
+    if (!p) {
+      const legacy = await ks.getState(`epoch:${peer.id}:${myKeyId}:${peerKeyId}`);
+      p = { epoch: legacy || 1, since: 0, sent: 0, pending: null, peerEpoch: 0, rxEpochs: [], delivered: null, read: null,
+        told: { delivered: null, read: null } };
+    }
+    this.pairs.set(key, p);
+    return p;
   }
 
-  // --- receiving ----------------------------------------------------------------
+  async updatePair(peer, myKeyId, peerKeyId, change) {
+    const key = this.pairKey(peer, myKeyId, peerKeyId);
+    const base = await this.pair(peer, myKeyId, peerKeyId);
+    const next = await ks.updateState(key, (old) => change(structuredClone(old || base)));
+    this.pairs.set(key, next);
+    return next;
+  }
+
+  // The pair state as last seen, without I/O (for drawing statuses).
+  cachedPair(peer, myKeyId, peerKeyId) {
+    return this.pairs.get(this.pairKey(peer, myKeyId, peerKeyId));
+  }
+
+  // The highest contiguous position received from the peer under a key
+  // pair: epochs in order, stopping at the first with a gap.
+  async received(peer, myKeyId, peerKeyId, p = null) {
+    p ||= await this.pair(peer, myKeyId, peerKeyId);
+    let pos = [p.epoch, 0];
+    for (const e of [...p.rxEpochs].sort((a, b) => a - b)) {
+      const w = await ks.window(ks.dirKey(peer.id, this.me.id, peerKeyId, myKeyId, e));
+      pos = [e, ledger.contiguous(w)];
+      if (w.missing.length) break;
+    }
+    return pos;
+  }
+
+  // The state of one of my messages as the peer's browser sealed it.
+  statusOf(peer, m) {
+    const p = this.cachedPair(peer, m.sender_key_id, m.recipient_key_id);
+    return p ? ledger.receiptState(m.epoch, m.counter, p.delivered, p.read) : 'sent';
+  }
+
+  async pairInfo(peer, peerKeyId) {
+    return this.pair(peer, this.identity.keyId, peerKeyId);
+  }
+
+  // --- receiving ----------------------------------------------------------------------------
 
   // Checks and opens one message of the conversation with peer. Returns
-  // {ok: true, kind, text | announce | rekeyTo} or {ok: false, code, reason}.
+  // {ok: true, kind, text | announce | rekeyTo | read, time, legacy, again,
+  // gap, slot, answers} or {ok: false, code, reason}. slot names the
+  // message ("dir#counter"), answers the slot of the peer's message its
+  // sender had seen last, gap how many counters before it are missing.
   async process(m, peer) {
-    const mine = m.sender_id === this.me.id;
-    const myKeyId = mine ? m.sender_key_id : m.recipient_key_id;
-    const peerKeyId = mine ? m.recipient_key_id : m.sender_key_id;
     try {
-      const { keys, dk } = await this.keys(m.sender_id, m.recipient_id, myKeyId, peer, peerKeyId, m.epoch);
-      const seen = await ks.acceptedCounter(m.id);
-      const msg = { iv: e2ee.unb64u(m.iv), ct: e2ee.unb64u(m.ciphertext), mac: e2ee.unb64u(m.mac), counter: m.counter };
-      // A message accepted before is checked again from just below its counter.
-      const last = seen && seen.dir === dk && seen.counter === m.counter ? m.counter - 1 : await ks.counter(dk);
-      const known = await this.epoch(peer, myKeyId, peerKeyId);
-      if (m.epoch > known && m.kind !== 'rekey') {
-        throw new e2ee.E2EEError('epoch', `epoch ${m.epoch} was never announced by a rekey`);
-      }
-      let result;
-      if (m.kind === 'rekey') {
-        msg.mac2 = m.mac2 ? e2ee.unb64u(m.mac2) : undefined;
-        const next = await this.keys(m.sender_id, m.recipient_id, myKeyId, peer, peerKeyId, m.epoch + 1);
-        await e2ee.openRekey(keys, next.keys, msg, last);
-        if (m.epoch + 1 > known) await ks.setState(this.pairState(peer, myKeyId, peerKeyId), m.epoch + 1);
-        result = { ok: true, kind: 'rekey', rekeyTo: m.epoch + 1 };
-      } else {
-        const pt = await e2ee.open(keys, m.sender_id, m.recipient_id, msg, last);
-        if (m.kind === 'ecdh') {
-          const a = e2ee.decodeAnnouncement(pt);
-          const announced = mine ? this.identity.jwk : await this.peerKey(peer, peerKeyId);
-          if (a.key_id !== (mine ? myKeyId : peerKeyId) || a.jwk.x !== announced.x || a.jwk.y !== announced.y) {
-            throw new e2ee.E2EEError('ecdh', 'the key announcement does not match the key it was made with');
-          }
-          result = { ok: true, kind: 'ecdh', announce: a };
-        } else {
-          result = { ok: true, kind: 'text', text: e2ee.decodeText(pt) };
-        }
-      }
-      this.log('message accepted', { id: m.id, kind: m.kind, direction: `${m.sender_id}→${m.recipient_id}`,
-        keys: `${m.sender_key_id}/${m.recipient_key_id}`, epoch: m.epoch, counter: m.counter, iv: m.iv,
-        ciphertext: m.ciphertext, plaintext: result.text ?? result.announce ?? 'change' });
-      await ks.accept(m.id, dk, m.counter);
-      return result;
+      return await this.check(m, peer);
     } catch (err) {
       if (!(err instanceof e2ee.E2EEError)) throw err;
       this.log('message refused', { id: m.id, check: err.code, reason: err.message, counter: m.counter, iv: m.iv });
@@ -172,85 +378,286 @@ export class Secure {
     }
   }
 
-  // Whether an ecdh from the peer asks for ours in answer: it is fresh and
-  // was made for a key of ours that is not our current one.
-  needsAnswer(m) {
-    return m.kind === 'ecdh' && m.sender_id !== this.me.id && m.recipient_key_id !== this.identity.keyId &&
-      Date.now() - Date.parse(m.created_at) < ANNOUNCE_FRESH_MS;
-  }
+  async check(m, peer) {
+    const mine = m.sender_id === this.me.id;
+    if (!(mine ? m.recipient_id === peer.id : m.sender_id === peer.id && m.recipient_id === this.me.id)) {
+      throw new e2ee.E2EEError('address', 'the message is not between you and this friend');
+    }
+    const myKeyId = mine ? m.sender_key_id : m.recipient_key_id;
+    const peerKeyId = mine ? m.recipient_key_id : m.sender_key_id;
+    const { keys, dk } = await this.keys(m.sender_id, m.recipient_id, myKeyId, peer, peerKeyId, m.epoch);
+    const msg = { iv: e2ee.unb64u(m.iv), ct: e2ee.unb64u(m.ciphertext), mac: e2ee.unb64u(m.mac), counter: m.counter,
+      mac2: m.mac2 ? e2ee.unb64u(m.mac2) : undefined };
+    const pair = await this.pair(peer, myKeyId, peerKeyId);
+    if (m.epoch > pair.epoch && m.kind !== 'rekey') {
+      throw new e2ee.E2EEError('epoch', `epoch ${m.epoch} was never announced by a refresh`);
+    }
 
-  // --- sending ----------------------------------------------------------------------
-
-  // Posts one sealed message under the current keys; retries a counter the
-  // server already holds (another tab of ours took it) with the next one.
-  async post(peer, peerKeyId, kind, make) {
-    const myKeyId = this.identity.keyId;
-    const epoch = await this.epoch(peer, myKeyId, peerKeyId);
-    const { keys, dk } = await this.keys(this.me.id, peer.id, myKeyId, peer, peerKeyId, epoch);
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const c = (await ks.counter(dk)) + 1;
-      const sealed = await make(keys, c, epoch);
-      const body = { to: peer.username, kind, sender_key_id: myKeyId, recipient_key_id: peerKeyId, epoch,
-        counter: c, iv: e2ee.b64u(sealed.iv), ciphertext: e2ee.b64u(sealed.ct), mac: e2ee.b64u(sealed.mac) };
-      if (sealed.mac2) body.mac2 = e2ee.b64u(sealed.mac2);
-      await ks.raiseCounter(dk, c);		// never reuse a counter, even if the post fails
-      try {
-        const r = await api('POST', '/api/messages', body);
-        await ks.accept(r.id, dk, c);
-        this.log('message sent', { id: r.id, kind, direction: `${this.me.id}→${peer.id}`, keys: `${myKeyId}/${peerKeyId}`,
-          epoch, counter: c, iv: body.iv, ciphertext: body.ciphertext, mac: body.mac });
-        return { id: r.id, created_at: r.created_at, epoch, counter: c };
-      } catch (err) {
-        if (err.code !== 'replay') throw err;
+    // The cryptography: MAC, IV, plaintext; for a rekey the MAC under the new keys.
+    let frame;
+    let legacy = false;
+    if (m.kind === 'rekey' && e2ee.isLegacyRekey(msg)) {
+      const next = await this.keys(m.sender_id, m.recipient_id, myKeyId, peer, peerKeyId, m.epoch + 1);
+      await e2ee.openRekeyV1(keys, next.keys, msg);
+      frame = { kind: 'rekey', time: Date.parse(m.created_at), seen: [m.epoch, 0], body: { to: m.epoch + 1 } };
+      legacy = true;
+    } else {
+      const { version, plaintext } = await e2ee.open(keys, m.sender_id, m.recipient_id, msg);
+      if (version === 1) {
+        legacy = true;
+        frame = this.legacyFrame(m, plaintext);
+      } else {
+        frame = e2ee.decodeFrame(plaintext);
+        if (frame.kind !== m.kind) {
+          throw new e2ee.E2EEError('kind', `the server lists it as ${m.kind}, but it was sealed as ${frame.kind}`);
+        }
+      }
+      if (frame.kind === 'rekey') {
+        if (frame.body.to !== m.epoch + 1) throw new e2ee.E2EEError('rekey', 'the refresh does not lead to the next epoch');
+        const next = await this.keys(m.sender_id, m.recipient_id, myKeyId, peer, peerKeyId, m.epoch + 1);
+        await e2ee.checkRekeyMac2(next.keys, msg);
+      }
+      if (frame.kind === 'ecdh') {
+        const announced = mine ? (await ks.identity(myKeyId))?.jwk : await this.pinnedJwk(peer, peerKeyId);
+        if (frame.body.key_id !== (mine ? myKeyId : peerKeyId) || !sameBytes(frame.body.jwk, announced)) {
+          throw new e2ee.E2EEError('ecdh', 'the key announcement does not match the key it was made with');
+        }
       }
     }
-    throw new Error('could not find a free counter');
+
+    // After the peer confirmed a refresh, nothing new under an older epoch.
+    if (!mine && m.epoch < pair.peerEpoch) {
+      const w = await ks.window(dk);
+      if (m.counter > w.high) {
+        throw new e2ee.E2EEError('old-epoch', `it is new but made under epoch ${m.epoch}, after both sides moved to epoch ${pair.peerEpoch}`);
+      }
+    }
+
+    // The ledger: new, filling a gap, seen before, or a replay.
+    const rec = { id: m.id, dir: dk, counter: m.counter, peer: peer.id, kind: frame.kind, rx: !mine,
+      epoch: m.epoch, myKeyId, peerKeyId };
+    const verdict = await ks.admit(rec);
+    if (verdict.verdict === 'replay') {
+      throw new e2ee.E2EEError('replay', `counter ${m.counter} of epoch ${m.epoch} was accepted before: a replayed or copied message`);
+    }
+    let gapFrom = verdict.prior?.gapFrom ?? 0;
+    if (verdict.gap > 0) {
+      gapFrom = m.counter - verdict.gap;
+      await ks.markGap(m.id, gapFrom);
+    }
+
+    frame.legacy = legacy;
+    await this.afterAccept(m, peer, frame, mine, myKeyId, peerKeyId);
+    const result = { ok: true, kind: frame.kind, time: frame.time, legacy, again: verdict.verdict === 'again',
+      slot: `${dk}#${m.counter}`, dir: dk, counter: m.counter, gapFrom,
+      answers: frame.seen[1] > 0
+        ? `${ks.dirKey(m.recipient_id, m.sender_id, mine ? peerKeyId : myKeyId, mine ? myKeyId : peerKeyId, frame.seen[0])}#${frame.seen[1]}`
+        : null };
+    if (frame.kind === 'text') result.text = frame.body;
+    if (frame.kind === 'ecdh') result.announce = frame.body;
+    if (frame.kind === 'rekey') result.rekeyTo = m.epoch + 1;
+    if (frame.kind === 'receipt') result.read = frame.body.read;
+    this.log('message accepted', { id: m.id, kind: frame.kind, direction: `${m.sender_id}→${m.recipient_id}`,
+      keys: `${m.sender_key_id}/${m.recipient_key_id}`, epoch: m.epoch, counter: m.counter, iv: m.iv,
+      ciphertext: m.ciphertext, plaintext: frame.body, sealed_time: frame.time, seen: frame.seen, legacy });
+    return result;
   }
 
+  // A version 1 message: raw text, or an announcement; its kind and time
+  // are the server's word (shown as legacy).
+  legacyFrame(m, plaintext) {
+    if (m.kind === 'ecdh') {
+      const a = e2ee.decodeAnnouncement(plaintext);
+      return { kind: 'ecdh', time: Date.parse(m.created_at), seen: [m.epoch, 0], body: a };
+    }
+    if (m.kind !== 'text') throw new e2ee.E2EEError('kind', `a version 1 message cannot be a ${m.kind}`);
+    return { kind: 'text', time: Date.parse(m.created_at), seen: [m.epoch, 0], body: e2ee.decodeText(plaintext) };
+  }
+
+  // What an accepted message changes in its pair: epochs, a refresh
+  // confirmed, the peer's delivered and read positions.
+  async afterAccept(m, peer, frame, mine, myKeyId, peerKeyId) {
+    await this.updatePair(peer, myKeyId, peerKeyId, (p) => {
+      if (frame.kind === 'rekey') {
+        if (m.epoch + 1 > p.epoch) {
+          p.epoch = m.epoch + 1;
+          p.since = Date.now();
+          p.sent = 0;
+        }
+        // A refresh the peer made is confirmed by the peer itself.
+        if (!mine) p.peerEpoch = Math.max(p.peerEpoch, m.epoch + 1);
+      }
+      if (!mine) {
+        if (!p.rxEpochs.includes(m.epoch)) p.rxEpochs.push(m.epoch);
+        p.peerEpoch = Math.max(p.peerEpoch, m.epoch);
+        if (p.pending && p.peerEpoch >= p.pending.to) p.pending = null;
+        if (!frame.legacy) p.delivered = ledger.later(p.delivered, frame.seen);
+        if (frame.kind === 'receipt') p.read = ledger.later(p.read, frame.body.read);
+      }
+      return p;
+    });
+  }
+
+  // Whether an accepted ecdh from the peer asks for ours in answer: made for
+  // a key of ours that is not our current one, and fresh by its sealed time.
+  needsAnswer(m, result) {
+    return result.ok && result.kind === 'ecdh' && !result.legacy && !result.again && m.sender_id !== this.me.id &&
+      m.recipient_key_id !== this.identity.keyId && ledger.fresh(result.time, Date.now());
+  }
+
+  // How many of the counters gapFrom … counter-1 of dir are still missing.
+  async stillMissing(dir, gapFrom, counter) {
+    const w = await ks.window(dir);
+    return ledger.missingBefore(w, counter) - ledger.missingBefore(w, gapFrom);
+  }
+
+  // --- sending ---------------------------------------------------------------------------------
+
+  // Seals one message of kind with body under the current keys and epoch of
+  // the pair, into the outbox (flush posts it). Returns {seq, epoch, counter}.
+  async seal(peer, peerKeyId, kind, body) {
+    const myKeyId = this.identity.keyId;
+    const pair = await this.pair(peer, myKeyId, peerKeyId);
+    const epoch = pair.epoch;
+    const { keys, dk } = await this.keys(this.me.id, peer.id, myKeyId, peer, peerKeyId, epoch);
+    const next = kind === 'rekey' ? await this.keys(this.me.id, peer.id, myKeyId, peer, peerKeyId, epoch + 1) : null;
+    const seen = await this.received(peer, myKeyId, peerKeyId, pair);
+    const { counter, seq } = await ks.allocate(dk, async (c) => {
+      const frame = e2ee.encodeFrame(kind, Date.now(), seen, body);
+      const sealed = kind === 'rekey'
+        ? await e2ee.sealRekey(keys, next.keys, this.me.id, peer.id, c, frame)
+        : await e2ee.seal(keys, this.me.id, peer.id, c, frame);
+      const post = { to: peer.username, kind, sender_key_id: myKeyId, recipient_key_id: peerKeyId, epoch, counter: c,
+        iv: e2ee.b64u(sealed.iv), ciphertext: e2ee.b64u(sealed.ct), mac: e2ee.b64u(sealed.mac) };
+      if (sealed.mac2) post.mac2 = e2ee.b64u(sealed.mac2);
+      return { peer: peer.id, dir: dk, kind, counter: c, epoch, myKeyId, peerKeyId, post };
+    });
+    await this.updatePair(peer, myKeyId, peerKeyId, (p) => {
+      if (p.epoch === epoch) {
+        p.sent += 1;
+        if (!p.since) p.since = Date.now();
+      }
+      return p;
+    });
+    this.log('message sealed', { seq, kind, direction: `${this.me.id}→${peer.id}`, keys: `${myKeyId}/${peerKeyId}`, epoch,
+      counter, iv: e2ee.hex(e2ee.ivFor(counter)), seen });
+    return { seq, epoch, counter };
+  }
+
+  // Posts every sealed message of the outbox, oldest first, one tab at a
+  // time, byte for byte as sealed. The server holding it already (409) is
+  // success. A network failure, 429 or 5xx stops the round: what is left
+  // goes on the next flush, in order. Any other refusal drops that message
+  // (it can never be stored: not friends any more, or a key the server no
+  // longer lists) and is returned in failed. Returns {sent, failed, error}.
+  async flush() {
+    const run = async () => {
+      const out = { sent: [], failed: [], error: null };
+      for (const entry of await ks.outbox()) {
+        try {
+          const r = await api('POST', '/api/messages', entry.post);
+          await ks.admit({ id: r.id, dir: entry.dir, counter: entry.counter, peer: entry.peer, kind: entry.kind, rx: false,
+            epoch: entry.epoch, myKeyId: entry.myKeyId, peerKeyId: entry.peerKeyId });
+          out.sent.push({ ...entry, id: r.id });
+          this.log('message sent', { id: r.id, kind: entry.kind, counter: entry.counter, epoch: entry.epoch, iv: entry.post.iv,
+            ciphertext: entry.post.ciphertext, mac: entry.post.mac });
+        } catch (err) {
+          if (err.code === 'replay') {
+            out.sent.push(entry);	// an earlier attempt was stored; the history shows it
+          } else if (retryable(err) || err.status === 401) {
+            out.error = err;
+            return out;
+          } else {
+            out.failed.push({ ...entry, error: err });
+          }
+        }
+        await ks.outboxDone(entry.seq);
+      }
+      return out;
+    };
+    return globalThis.navigator?.locks ? navigator.locks.request(`sealed-outbox:${this.me.id}`, run) : run();
+  }
+
+  // The sealed messages to peer still waiting in the outbox, opened again
+  // for the screen: [{seq, kind, text, counter, epoch}].
+  async pending(peer) {
+    const out = [];
+    for (const entry of await ks.outbox()) {
+      if (entry.peer !== peer.id) continue;
+      try {
+        const { keys } = await this.keys(this.me.id, peer.id, entry.myKeyId, peer, entry.peerKeyId, entry.epoch);
+        const { plaintext } = await e2ee.open(keys, this.me.id, peer.id, { iv: e2ee.unb64u(entry.post.iv),
+          ct: e2ee.unb64u(entry.post.ciphertext), mac: e2ee.unb64u(entry.post.mac), counter: entry.counter });
+        const f = e2ee.decodeFrame(plaintext);
+        out.push({ seq: entry.seq, kind: f.kind, text: f.kind === 'text' ? f.body : null, time: f.time });
+      } catch (err) {
+        if (!(err instanceof e2ee.E2EEError)) throw err;
+      }
+    }
+    return out;
+  }
+
+  // A text: the key announcement first when none was sent for this key
+  // pair, and an automatic refresh when the epoch is due (ledger.rekeyDue).
   async sendText(peer, peerKeyId, text) {
     await this.announceOnce(peer, peerKeyId);
-    return this.post(peer, peerKeyId, 'text', (keys, c) => e2ee.seal(keys, this.me.id, peer.id, c, e2ee.encodeText(text)));
+    const p = await this.pair(peer, this.identity.keyId, peerKeyId);
+    if (!p.pending && ledger.rekeyDue(p.sent, p.since, Date.now())) await this.rekey(peer, peerKeyId, 'automatic');
+    return this.seal(peer, peerKeyId, 'text', text);
   }
 
   async sendAnnouncement(peer, peerKeyId) {
     const id = this.identity;
-    const r = await this.post(peer, peerKeyId, 'ecdh',
-      (keys, c) => e2ee.seal(keys, this.me.id, peer.id, c, e2ee.encodeAnnouncement(id.keyId, id.jwk)));
-    await ks.setState(`ecdh:${peer.id}:${id.keyId}:${peerKeyId}`, r.id);
+    const r = await this.seal(peer, peerKeyId, 'ecdh', { key_id: id.keyId, jwk: id.jwk });
+    await ks.setState(`ecdh:${peer.id}:${id.keyId}:${peerKeyId}`, r.seq);
     return r;
   }
 
-  // An ecdh first, when none was sent for this key pair yet.
   async announceOnce(peer, peerKeyId) {
     if (!(await ks.getState(`ecdh:${peer.id}:${this.identity.keyId}:${peerKeyId}`))) {
       await this.sendAnnouncement(peer, peerKeyId);
     }
   }
 
-  // The Refresh button: epoch e → e + 1, announced by a rekey under both.
-  async rekey(peer, peerKeyId) {
+  // Epoch e → e + 1 (the Refresh button, or automatic): the rekey is sealed
+  // under e with mac2 under e+1; this browser sends under e+1 from now on,
+  // and the refresh is pending until a message of the peer's under e+1.
+  async rekey(peer, peerKeyId, why = 'manual') {
     await this.announceOnce(peer, peerKeyId);
     const myKeyId = this.identity.keyId;
-    const epoch = await this.epoch(peer, myKeyId, peerKeyId);
-    const next = await this.keys(this.me.id, peer.id, myKeyId, peer, peerKeyId, epoch + 1);
-    const r = await this.post(peer, peerKeyId, 'rekey', (keys, c) => e2ee.sealRekey(keys, next.keys, c));
-    await ks.setState(this.pairState(peer, myKeyId, peerKeyId), epoch + 1);
-    this.log('epoch changed', { peer: peer.id, from: epoch, to: epoch + 1 });
+    const r = await this.seal(peer, peerKeyId, 'rekey', { to: (await this.pair(peer, myKeyId, peerKeyId)).epoch + 1 });
+    await this.updatePair(peer, myKeyId, peerKeyId, (p) => {
+      if (p.epoch === r.epoch) {
+        p.epoch = r.epoch + 1;
+        p.since = Date.now();
+        p.sent = 0;
+        p.pending = { to: r.epoch + 1, at: Date.now() };
+      }
+      return p;
+    });
+    this.log('epoch changed', { peer: peer.id, from: r.epoch, to: r.epoch + 1, why });
     return r;
   }
 
-  // --- verification --------------------------------------------------------------------
-
-  async safetyNumber(peer, peerJwk) {
-    return e2ee.safetyNumber(this.me.id, this.identity.jwk, peer.id, peerJwk);
-  }
-
-  async verified(peer) {
-    return ks.getState(`verified:${peer.id}`);
-  }
-
-  async markVerified(peer, keyId, number) {
-    await ks.setState(`verified:${peer.id}`, { keyId, myKeyId: this.identity.keyId, number });
+  // A sealed receipt when this browser has more to tell than it told: the
+  // header's seen says how far it received ("delivered"), the body how far
+  // the user read (read: whether the conversation is in view now). A
+  // refresh of the peer's is confirmed by the first receipt under it.
+  async sendReceipt(peer, peerKeyId, read) {
+    const myKeyId = this.identity.keyId;
+    const p = await this.pair(peer, myKeyId, peerKeyId);
+    const got = await this.received(peer, myKeyId, peerKeyId, p);
+    const { delivered: toldDelivered, read: toldRead } = p.told;
+    const readTo = read ? got : toldRead;
+    const advanced = (pos, told) => !!pos && (told ? ledger.comparePositions(pos, told) > 0 : pos[1] > 0);
+    const confirming = p.peerEpoch > 1 && p.peerEpoch === p.epoch && !(toldDelivered && toldDelivered[0] >= p.epoch);
+    if (!advanced(got, toldDelivered) && !advanced(readTo, toldRead) && !confirming) return null;
+    const r = await this.seal(peer, peerKeyId, 'receipt', { read: readTo || toldRead || [got[0], 0] });
+    await this.updatePair(peer, myKeyId, peerKeyId, (q) => {
+      q.told = { delivered: ledger.later(q.told.delivered, got), read: ledger.later(q.told.read, readTo) };
+      return q;
+    });
+    return r;
   }
 
   // Conversation sync point: the last message id processed in order.

@@ -193,6 +193,7 @@ def test_the_friend_list_shows_presence_unread_count_and_key(clients, stack):
     for n in (1, 2, 3):
         assert b.send(a, n).status_code == 201
     assert b.send(a, 4, kind="ecdh").status_code == 201      # not a text: not unread
+    assert b.send(a, 5, kind="receipt").status_code == 201   # nor a sealed receipt
     # c was last seen two minutes ago.
     sql(stack, f"UPDATE users SET seen_at = NOW(6) - INTERVAL 2 MINUTE WHERE id = {c.user.id}")
     fl = {f["username"]: f for f in friend_list(a)}

@@ -54,9 +54,10 @@ def test_every_kind_is_stored_and_rekey_keeps_its_second_mac(clients):
     send_ok(a, b, 1, kind="ecdh")
     m = message(b.name, a.key_id, b.key_id, 2, kind="rekey")
     assert a.client.post("/api/messages", m).status_code == 201
+    send_ok(a, b, 3, kind="receipt")
     rows = b.history(a).json()["messages"]
-    assert [x["kind"] for x in rows] == ["ecdh", "rekey"]
-    assert "mac2" not in rows[0] and rows[1]["mac2"] == m["mac2"]
+    assert [x["kind"] for x in rows] == ["ecdh", "rekey", "receipt"]
+    assert "mac2" not in rows[0] and rows[1]["mac2"] == m["mac2"] and "mac2" not in rows[2]
 
 
 def test_the_largest_ciphertext_goes_through_whole(clients):
