@@ -155,8 +155,9 @@ async function drawTimeline(conv) {
   for (const e of await state.secure.timeline(conv.peer)) {
     if (conv !== state.open) return;
     const li = note(e.text, `note timeline ${e.level}`);
+    const oldest = oldestShown();
+    if (oldest !== undefined && e.afterId < oldest && !conv.noOlder) continue;	// on a page not loaded
     const after = [...ol.children].find((x) => (x.dataset.id && Number(x.dataset.id) > e.afterId) || x.classList.contains('pending'));
-    if (e.afterId > 0 && !ol.querySelector(`li[data-id="${e.afterId}"]`) && !after) continue;	// not on this page
     ol.insertBefore(li, after || null);
   }
 }
@@ -202,8 +203,10 @@ async function checkRemoved(conv, page, from) {
     place(li);
     removed++;
   }
-  if (removed && conv.verified) {
-    alarm(conv, `⚠ Messages of your verified conversation with ${conv.peer.username} have vanished from the server (${removed}). The server may be tampering with it.`);
+  if (removed && conv.verified && !conv.blocked) {
+    const warn = $('key-warning');
+    say(warn, `⚠ Messages of your verified conversation with ${conv.peer.username} have vanished from the server (${removed}). The server may be tampering with it.`);
+    warn.classList.add('alarm');
   }
 }
 

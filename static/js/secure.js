@@ -31,6 +31,13 @@ const TIMELINE_MAX = 200;
 
 const sameBytes = (a, b) => !!a && !!b && a.x === b.x && a.y === b.y;
 const lower = (name) => name.toLowerCase();
+// The user trusted jwk as key keyId: other bytes under that id are no longer used.
+function trustOnly(pin, keyId, jwk) {
+  for (const k of pin.keys) {
+    if (k.id === keyId) k.status = sameBytes(k, jwk) ? 'accepted' : 'replaced';
+  }
+}
+
 const retryable = (err) => err.status === 0 || err.status === 429 || err.status >= 500;
 
 export class Secure {
@@ -38,8 +45,8 @@ export class Secure {
     this.me = me;			// {id, username}
     this.log = log;			// (operation, details) → the debug console
     this.identity = null;		// {keyId, privateKey, jwk}
-    this.secrets = new Map();		// "myKey:peer:peerKey" → Z
-    this.dirKeys = new Map();		// dirKey → {enc, mac, fingerprints}
+    this.secrets = new Map();		// "myKey:peer:peerKey:x" → Z (x: the pinned bytes used)
+    this.dirKeys = new Map();		// Z's fingerprint + dirKey → {enc, mac, fingerprints}
     this.pairs = new Map();		// pair state key → the last pair state read or written
   }
 
@@ -196,7 +203,7 @@ export class Secure {
       const held = !!p.verified;
       const known = p.keys.find((k) => k.id === cur.key_id && sameBytes(k, cur.jwk));
       if (!known) p.keys.push({ id: cur.key_id, x: cur.jwk.x, y: cur.jwk.y, status: held ? 'held' : 'accepted' });
-      else if (!held) known.status = 'accepted';
+      if (!held) trustOnly(p, cur.key_id, cur.jwk);
       const fp = await this.keyFingerprint(cur.jwk);
       const text = mismatch
         ? `⚠ The server now gives a different key for ${peer.username} under key #${cur.key_id}, which this browser had pinned with other bytes. Someone may be intercepting: compare safety numbers before you trust this chat.`
@@ -214,7 +221,7 @@ export class Secure {
   // "Send anyway": the held current key becomes accepted, unverified.
   async acceptKey(peer, keyId, jwk) {
     const p = await this.pin(peer);
-    for (const k of p.keys) if (k.id === keyId && sameBytes(k, jwk)) k.status = 'accepted';
+    trustOnly(p, keyId, jwk);
     p.verified = null;
     await this.savePin(p);
     await this.note(peer, 'alarm', `You chose to send to ${peer.username}'s new key #${keyId} without comparing safety numbers.`, `send-anyway:${jwk.x}`);
@@ -251,7 +258,7 @@ export class Secure {
   // Marking verified also accepts the key the user compared.
   async markVerified(peer, keyId, jwk) {
     const p = await this.pin(peer);
-    for (const k of p.keys) if (k.id === keyId && sameBytes(k, jwk)) k.status = 'accepted';
+    trustOnly(p, keyId, jwk);
     p.verified = { x: jwk.x, y: jwk.y };
     await this.savePin(p);
     await this.note(peer, 'info', `You verified ${peer.username}'s safety number.`, `verified:${jwk.x}`);
@@ -261,6 +268,7 @@ export class Secure {
 
   // A key event of the conversation, kept across reloads (once per key).
   async note(peer, level, text, key, afterId = 0) {
+    afterId ||= await this.synced(peer);
     await ks.updateState(`timeline:${peer.id}`, (old) => {
       const list = old || [];
       if (key && list.some((e) => e.key === key)) return list;
@@ -275,13 +283,15 @@ export class Secure {
   // --- keys ------------------------------------------------------------------------------
 
   async secret(myKeyId, peer, peerKeyId) {
-    const k = `${myKeyId}:${peer.id}:${peerKeyId}`;
+    const mine = myKeyId === this.identity.keyId ? this.identity : await ks.identity(myKeyId);
+    if (!mine || mine.userId !== undefined && mine.userId !== this.me.id) {
+      throw new e2ee.E2EEError('lost', 'this browser no longer has the key this message was made for');
+    }
+    // Asked every time, not only when Z is derived: a key the user stops
+    // trusting must stop opening messages at once.
     const jwk = await this.pinnedJwk(peer, peerKeyId);
+    const k = `${myKeyId}:${peer.id}:${peerKeyId}:${jwk.x}`;
     if (!this.secrets.has(k)) {
-      const mine = myKeyId === this.identity.keyId ? this.identity : await ks.identity(myKeyId);
-      if (!mine || mine.userId !== undefined && mine.userId !== this.me.id) {
-        throw new e2ee.E2EEError('lost', 'this browser no longer has the key this message was made for');
-      }
       const z = await e2ee.sharedSecret(mine.privateKey, await e2ee.importPublic(jwk));
       this.log('shared secret derived', { my_key_id: myKeyId, peer_key_id: peerKeyId, fingerprint: await e2ee.fingerprint(z) });
       this.secrets.set(k, z);
@@ -295,14 +305,15 @@ export class Secure {
     const rk = s === this.me.id ? peerKeyId : myKeyId;
     const dk = ks.dirKey(s, r, sk, rk, epoch);
     const z = await this.secret(myKeyId, peer, peerKeyId);
-    if (!this.dirKeys.has(dk)) {
+    const cached = `${e2ee.hex(z.subarray(0, 8))}|${dk}`;
+    if (!this.dirKeys.has(cached)) {
       const keys = await e2ee.directionKeys(z, s, r, epoch);
       this.log('direction keys derived', { direction: `${s}→${r}`, keys: `${sk}/${rk}`, epoch,
         info_enc: e2ee.infoKey(s, r), info_mac: e2ee.infoMac(s, r),
         enc_fingerprint: keys.encFingerprint, mac_fingerprint: keys.macFingerprint });
-      this.dirKeys.set(dk, keys);
+      this.dirKeys.set(cached, keys);
     }
-    return { keys: this.dirKeys.get(dk), dk };
+    return { keys: this.dirKeys.get(cached), dk };
   }
 
   // --- pair state ---------------------------------------------------------------------------
