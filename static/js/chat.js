@@ -53,8 +53,14 @@ function entry(m, result) {
   const conv = state.open;
   const mine = m.sender_id === state.me.id;
   let li;
-  if (result.ok && result.kind === 'receipt') return null;
-  if (result.ok && result.kind === 'rekey') {
+  if (result.ok && result.kind === 'receipt') {
+    // Not drawn, but a gap it revealed is: it marks where.
+    if (mine || !(result.gapFrom > 0)) return null;
+    li = document.createElement('li');
+    li.className = 'msg receipt';
+    li.hidden = true;
+  }
+  else if (result.ok && result.kind === 'rekey') {
     li = note(`Keys changed: ${mine ? 'you' : conv.peer.username} refreshed the encryption keys (epoch ${result.rekeyTo}).`,
       'note keys-changed');
   } else if (result.ok && result.kind === 'ecdh') {
@@ -65,15 +71,13 @@ function entry(m, result) {
     const t = li.querySelector('time');
     if (result.ok) {
       // The sender's own clock, sealed with the text; the server's time is not believed.
-      t.dateTime = new Date(result.time).toISOString();
-      t.textContent = time(result.time);
+      setTime(t, result.time);
       li.querySelector('.text').textContent = result.text;
       if (result.legacy) flag(li, 'Sent with an older version: its time is the server\'s.');
       if (fromTheFuture(result.time, Date.now())) flag(li, 'Its sender\'s clock was ahead of yours.');
     } else {
       li.classList.add('failed');
-      t.dateTime = m.created_at;
-      t.textContent = time(m.created_at);
+      setTime(t, Date.parse(m.created_at));
       li.querySelector('.text').textContent = result.code === 'lost'
         ? 'This message cannot be decrypted: this browser no longer has the key it was made for.'
         : `⚠ This message failed its security checks and is not shown (${result.code}: ${result.reason}).`;
@@ -83,12 +87,24 @@ function entry(m, result) {
   if (result.ok) {
     li.dataset.slot = result.slot;
     if (result.answers) li.dataset.answers = result.answers;
-    if (mine) Object.assign(li.dataset, { epoch: m.epoch, counter: m.counter, skey: m.sender_key_id, rkey: m.recipient_key_id });
-    if (!mine && result.gapFrom > 0) Object.assign(li.dataset, { dir: result.dir, counter: m.counter, gapFrom: result.gapFrom });
+    Object.assign(li.dataset, { dir: result.dir, counter: m.counter });
+    if (mine) Object.assign(li.dataset, { epoch: m.epoch, cm: result.myCanon, cp: result.peerCanon });
+    if (!mine && result.gapFrom > 0) li.dataset.gapFrom = result.gapFrom;
   }
   const status = li.querySelector('.status');
   if (mine && status) status.textContent = result.ok ? statusOf(li) : '';
   return li;
+}
+
+// A time the server or a sender gave: shown only when it is one.
+function setTime(el, ms) {
+  const d = new Date(ms);
+  if (!Number.isFinite(ms) || Number.isNaN(d.getTime())) {
+    el.textContent = 'unknown time';
+    return;
+  }
+  el.dateTime = d.toISOString();
+  el.textContent = time(ms);
 }
 
 function flag(li, text) {
@@ -102,13 +118,13 @@ function flag(li, text) {
 // that a sealed message of theirs had seen it; the server's word is not used.
 function statusOf(li) {
   const c = state.open;
-  if (!c || !li.dataset.counter) return '';
+  if (!c || !li.dataset.cm) return '';
   return state.secure.statusOf(c.peer, { epoch: Number(li.dataset.epoch), counter: Number(li.dataset.counter),
-    sender_key_id: Number(li.dataset.skey), recipient_key_id: Number(li.dataset.rkey) });
+    cm: Number(li.dataset.cm), cp: Number(li.dataset.cp) });
 }
 
 function refreshStatuses() {
-  for (const li of $('messages').querySelectorAll('li.mine[data-counter]')) {
+  for (const li of $('messages').querySelectorAll('li.mine[data-cm]')) {
     li.querySelector('.status').textContent = statusOf(li);
   }
 }
@@ -135,15 +151,25 @@ async function drawChecks() {
     const n = await state.secure.stillMissing(li.dataset.dir, Number(li.dataset.gapFrom), Number(li.dataset.counter));
     if (n > 0) li.before(note(`⚠ ${n} message${n === 1 ? '' : 's'} missing here: the server has not delivered ${n === 1 ? 'it' : 'them'}.`, 'note gap'));
   }
+  const outOfOrder = (li, text) => {
+    if (li.classList.contains('out-of-order')) return;
+    li.classList.add('out-of-order');
+    if (li.querySelector('.flag')) flag(li, text);
+    else li.append(note(text, 'note alarm').firstElementChild);
+  };
   for (const li of ol.querySelectorAll('li[data-answers]')) {
     const seen = ol.querySelector(`li[data-slot="${CSS.escape(li.dataset.answers)}"]`);
-    const contradicted = seen && (li.compareDocumentPosition(seen) & Node.DOCUMENT_POSITION_FOLLOWING);
-    if (contradicted && !li.classList.contains('out-of-order')) {
-      li.classList.add('out-of-order');
-      const text = '⚠ Out of order: its sender had already seen a message shown below it; the server changed the order.';
-      if (li.querySelector('.flag')) flag(li, text);
-      else li.append(note(text, 'note alarm').firstElementChild);
+    if (seen && (li.compareDocumentPosition(seen) & Node.DOCUMENT_POSITION_FOLLOWING)) {
+      outOfOrder(li, '⚠ Out of order: its sender had already seen a message shown below it; the server changed the order.');
     }
+  }
+  // One sender's messages of one direction and epoch come in counter order.
+  const last = new Map();
+  for (const li of ol.querySelectorAll('li[data-dir]')) {
+    const c = Number(li.dataset.counter);
+    const before = last.get(li.dataset.dir);
+    if (before && before.c > c) outOfOrder(before.li, '⚠ Out of order: it was sent after a message shown below it; the server changed the order.');
+    if (!before || before.c < c) last.set(li.dataset.dir, { c, li });
   }
 }
 
@@ -190,10 +216,12 @@ async function show(messages) {
 // this conversation this browser accepted whose id lies in the range a
 // page covered (from its first id, or from the start when nothing is
 // older, to its last) must be in the page.
-async function checkRemoved(conv, page, from) {
+// The newest page covers everything after its first message; an older
+// page everything from its first message up to the one it was asked before.
+async function checkRemoved(conv, page, before = Infinity) {
   const ids = new Set(page.messages.map((m) => m.id));
-  const to = page.messages.length ? page.messages[page.messages.length - 1].id : Infinity;
-  const lo = page.more ? (page.messages[0]?.id ?? Infinity) : from;
+  const to = before - 1;
+  const lo = page.more ? (page.messages[0]?.id ?? Infinity) : 0;
   let removed = 0;
   for (const rec of await acceptedOf(conv.peer.id)) {
     if (rec.id < lo || rec.id > to || ids.has(rec.id) || $('messages').querySelector(`li[data-id="${rec.id}"]`)) continue;
@@ -232,8 +260,15 @@ function serial(fn) {
 }
 
 // Everything after the last processed message, in order, then receipts.
+// A catch-up asked for while one waits its turn is that one.
 function catchUp() {
-  return serial(catchUpNow);
+  const conv = state.open;
+  if (!conv) return Promise.resolve();
+  conv.nextCatchUp ||= serial(() => {
+    conv.nextCatchUp = null;
+    return catchUpNow();
+  });
+  return conv.nextCatchUp;
 }
 
 async function catchUpNow() {
@@ -258,7 +293,7 @@ async function catchUpNow() {
     await show(page.messages);
     trimToNewest();
     conv.noOlder = !page.more && $('messages').querySelectorAll('li[data-id]').length <= PAGE;
-    await checkRemoved(conv, page, 0);
+    await checkRemoved(conv, page);
   }
   await drawPending(conv);
   await drawTimeline(conv);
@@ -300,7 +335,7 @@ async function loadOlderNow() {
     const page = await api('GET', `/api/messages?${query({ with: conv.peer.username, before: oldest, limit: PAGE })}`);
     await show(page.messages);
     conv.noOlder = !page.more;
-    await checkRemoved(conv, { ...page, messages: page.messages.length ? page.messages : [] }, 0);
+    await checkRemoved(conv, page, oldest ?? Infinity);
     await drawTimeline(conv);
     await drawChecks();
     refreshStatuses();
@@ -322,14 +357,7 @@ async function markRead(news) {
   // acknowledge each other's acknowledgements forever) or a text not yet
   // said to be read asks for a receipt.
   const unseen = visible && conv.newestTheirs > conv.receiptRead;
-  if (conv.peerKeyId && !conv.blocked && (news || unseen)) {
-    try {
-      if (await state.secure.sendReceipt(conv.peer, conv.peerKeyId, visible)) flushSoon();
-      if (visible) conv.receiptRead = conv.newestTheirs;
-    } catch (err) {
-      log('receipt not sealed', err.message);
-    }
-  }
+  if (conv.peerKeyId && !conv.blocked && (news || unseen)) receiptSoon(conv);
   if (conv.newestTheirs <= conv.marked[what]) return;
   const upto = conv.newestTheirs;
   try {
@@ -343,18 +371,27 @@ async function markRead(news) {
   }
 }
 
+// A burst of messages gets one receipt: it goes a moment after the last.
+const RECEIPT_DELAY_MS = 300;
+
+function receiptSoon(conv) {
+  clearTimeout(conv.receiptTimer);
+  // Whether the user saw them is decided now, while they are on screen.
+  const visible = document.visibilityState === 'visible' && conv === state.open;
+  conv.receiptTimer = setTimeout(() => serialFor(conv.peer.id, async () => {
+    if (!conv.peerKeyId || conv.blocked) return;
+    try {
+      if (await state.secure.sendReceipt(conv.peer, conv.peerKeyId, visible)) flushSoon();
+      if (visible) conv.receiptRead = Math.max(conv.receiptRead, conv.newestTheirs);
+    } catch (err) {
+      log('receipt not sealed', err.message);
+    }
+  }), RECEIPT_DELAY_MS);
+}
+
 function scrollToEnd() {
   const ol = $('messages');
   ol.scrollTop = ol.scrollHeight;
-}
-
-// A warning that stops sending until the user acts on it.
-function alarm(conv, text) {
-  conv.blocked = conv.blocked || 'alarm';
-  const warn = $('key-warning');
-  say(warn, text);
-  warn.classList.add('alarm');
-  $('trust-actions').hidden = false;
 }
 
 // Checks the peer's identity and key against what this browser pinned:
@@ -362,36 +399,37 @@ function alarm(conv, text) {
 // stop sending until the user compares safety numbers or chooses to go on;
 // a new key of an unverified friend is said, in the timeline and here.
 async function checkPeerKey(conv) {
-  const warn = $('key-warning');
-  warn.classList.remove('alarm');
-  $('trust-actions').hidden = true;
-  conv.blocked = null;
+  // Worked out first and set in one go: sending must never see a state
+  // half-way between the old answer and the new one.
   const who = await state.secure.identityCheck(conv.peer);
   const k = await state.secure.peerKeyState(conv.peer, conv.newest);
-  conv.peerKeyId = k.keyId;
-  conv.peerJwk = k.jwk;
-  conv.verified = k.verified;
+  if (conv !== state.open) return;
+  let text = '';
+  let blocked = null;
   if (who) {
-    conv.identity = who;
-    alarm(conv, who.text);
-    conv.blocked = 'identity';
+    [text, blocked] = [who.text, 'identity'];
   } else if (!k.keyId) {
-    say(warn, `${conv.peer.username} has not opened the chat yet, so there is no key to encrypt with. You can write once they have.`);
+    text = `${conv.peer.username} has not opened the chat yet, so there is no key to encrypt with. You can write once they have.`;
   } else if (k.blocked) {
-    alarm(conv, k.status === 'mismatch'
+    text = k.status === 'mismatch'
       ? `⚠ The server now gives a different key for ${conv.peer.username} than the one this browser pinned under the same id. Someone may be intercepting: compare safety numbers before you trust this chat. Sending is stopped.`
-      : `⚠ ${conv.peer.username}'s keys changed after you verified them. Sending is stopped until you compare safety numbers again, or choose to send anyway.`);
-    conv.blocked = 'key';
+      : `⚠ ${conv.peer.username}'s keys changed after you verified them. Sending is stopped until you compare safety numbers again, or choose to send anyway.`;
+    blocked = 'key';
   } else if (k.status === 'mismatch') {
-    say(warn, `⚠ The server now gives a different key for ${conv.peer.username} than the one this browser saw under the same id. Someone may be intercepting: compare safety numbers before you trust this chat.`);
+    text = `⚠ The server now gives a different key for ${conv.peer.username} than the one this browser saw under the same id. Someone may be intercepting: compare safety numbers before you trust this chat.`;
     conv.keyChanged = true;
   } else if (k.status === 'changed' || conv.keyChanged) {
     conv.keyChanged = true;
-    say(warn, `${conv.peer.username}'s keys changed (a new browser, or their storage was cleared). Compare safety numbers again to be sure it is them.`);
-  } else {
-    say(warn, '');
+    text = `${conv.peer.username}'s keys changed (a new browser, or their storage was cleared). Compare safety numbers again to be sure it is them.`;
   }
-  $('peer-verified').hidden = !k.verified || !!who;
+  Object.assign(conv, { peerKeyId: k.keyId, peerJwk: k.jwk, verified: k.verified && !who, identity: who, blocked });
+  const warn = $('key-warning');
+  say(warn, text);
+  warn.classList.toggle('alarm', !!blocked);
+  $('trust-actions').hidden = !blocked;
+  $('peer-verified').hidden = !conv.verified;
+  // A safety number on screen is for the key it was made from.
+  if (!$('safety').hidden && conv.shownKey && conv.shownKey.jwk.x !== (k.jwk && k.jwk.x)) $('safety').hidden = true;
   if (k.status === 'changed' || k.status === 'mismatch') await drawTimeline(conv);
 }
 
@@ -454,7 +492,8 @@ function send() {
   const text = $('text').value;
   if (!conv || !text.trim()) return sending;
   $('text').value = '';
-  sending = sending.then(() => sendOne(conv, text));
+  // One failure must never stop the texts typed after it.
+  sending = sending.catch(() => {}).then(() => sendOne(conv, text));
   return sending;
 }
 
@@ -471,8 +510,12 @@ async function sendOne(conv, text) {
     unsent(text, err.message);
     return;
   }
-  if (state.open === conv) await serial(() => drawPending(conv));
-  await flushNow();
+  try {
+    if (state.open === conv) await drawPending(conv);
+  } catch (err) {
+    log('pending not drawn', err.message);
+  }
+  flushNow();	// the next text is sealed meanwhile; flushes post the outbox in order
 }
 
 // A text that was never sealed goes back in the box, or, if something new
@@ -509,10 +552,31 @@ async function drawPending(conv) {
 }
 
 let flushTimer = null;
+let flushing = null;
+let flushAgain = false;
 
-// Posts the outbox; what could not go now is tried again in a few seconds
+// Posts the outbox, one round at a time in this tab (a call during a round
+// asks for one more); what could not go now is tried again in a few seconds
 // and whenever the stream reconnects.
-async function flushNow() {
+function flushNow() {
+  if (flushing) {
+    flushAgain = true;
+    return flushing;
+  }
+  flushing = (async () => {
+    try {
+      do {
+        flushAgain = false;
+        await flushRound();
+      } while (flushAgain);
+    } finally {
+      flushing = null;
+    }
+  })();
+  return flushing;
+}
+
+async function flushRound() {
   clearTimeout(flushTimer);
   flushTimer = null;
   const conv = state.open;
@@ -532,7 +596,7 @@ async function flushNow() {
   for (const f of r.failed) {
     if (conv && f.peer === conv.peer.id) say($('conv-error'), `A ${f.kind === 'text' ? 'message' : f.kind} could not be sent: ${f.error.message}`);
   }
-  if (conv && conv === state.open) await catchUp();
+  if (conv && conv === state.open) await catchUp().catch((err) => say($('conv-error'), err.message));
 }
 
 function flushSoon() {
@@ -574,6 +638,7 @@ async function showSafety() {
   await checkPeerKey(conv);
   if (!conv.peerJwk) return;
   $('safety-peer').textContent = conv.peer.username;
+  conv.shownKey = { keyId: conv.peerKeyId, jwk: conv.peerJwk };
   $('safety-number').textContent = await state.secure.safetyNumber(conv.peer, conv.peerJwk);
   $('mark-verified').disabled = conv.verified;
   $('safety').hidden = false;
@@ -588,8 +653,10 @@ $('hide-safety').addEventListener('click', () => {
 
 $('mark-verified').addEventListener('click', async () => {
   const conv = state.open;
+  if (!conv || !conv.shownKey) return;
+  // Exactly the bytes whose number the user compared, whatever came since.
   if (conv.identity) await state.secure.acceptIdentity(conv.peer);
-  await state.secure.markVerified(conv.peer, conv.peerKeyId, conv.peerJwk);
+  await state.secure.markVerified(conv.peer, conv.shownKey.keyId, conv.shownKey.jwk);
   conv.identity = null;
   conv.keyChanged = false;
   await reshow(conv);

@@ -158,6 +158,30 @@ export async function allocate(dir, seal) {
   return globalThis.navigator?.locks ? navigator.locks.request(`sealed-counter:${dir}`, run) : run();
 }
 
+// Before the first allocation under dir: the highest counter any of the
+// alias directions (the same keys under other ids, as a version-1 browser
+// kept them apart) already used, so a counter is never used twice under
+// one key.
+export async function seedCounter(dir, aliases) {
+  await atomically(['counters'], (tx) => {
+    const counters = tx.objectStore('counters');
+    const cur = counters.get(dir);
+    cur.onsuccess = () => {
+      if (cur.result !== undefined) return;
+      let best = 0;
+      let left = aliases.length;
+      if (!left) return;
+      for (const a of aliases) {
+        const g = counters.get(a);
+        g.onsuccess = () => {
+          best = Math.max(best, g.result || 0);
+          if (--left === 0 && best > 0) counters.put(best, dir);
+        };
+      }
+    };
+  });
+}
+
 // Every sealed message not yet stored by the server, oldest first.
 export async function outbox() {
   return req((await store('outbox')).getAll());

@@ -28,6 +28,7 @@ import * as ks from './keystore.js';
 import * as ledger from './ledger.js';
 
 const TIMELINE_MAX = 200;
+const MAX_PINNED_KEYS = 64;
 
 const sameBytes = (a, b) => !!a && !!b && a.x === b.x && a.y === b.y;
 const lower = (name) => name.toLowerCase();
@@ -36,6 +37,16 @@ function trustOnly(pin, keyId, jwk) {
   for (const k of pin.keys) {
     if (k.id === keyId) k.status = sameBytes(k, jwk) ? 'accepted' : 'replaced';
   }
+}
+
+const isId = (n) => Number.isSafeInteger(n) && n > 0;
+
+// A message row has the shape the API promises, or is refused before use.
+function validRow(m) {
+  return !!m && typeof m === 'object' && isId(m.id) && isId(m.sender_id) && isId(m.recipient_id) &&
+    isId(m.sender_key_id) && isId(m.recipient_key_id) && isId(m.epoch) && isId(m.counter) &&
+    typeof m.kind === 'string' && typeof m.iv === 'string' && typeof m.ciphertext === 'string' &&
+    typeof m.mac === 'string' && (m.mac2 === undefined || typeof m.mac2 === 'string') && typeof m.created_at === 'string';
 }
 
 const retryable = (err) => err.status === 0 || err.status === 429 || err.status >= 500;
@@ -48,6 +59,28 @@ export class Secure {
     this.secrets = new Map();		// "myKey:peer:peerKey:x" → Z (x: the pinned bytes used)
     this.dirKeys = new Map();		// Z's fingerprint + dirKey → {enc, mac, fingerprints}
     this.pairs = new Map();		// pair state key → the last pair state read or written
+    this.canons = new Map();		// "peer:myKey:peerKey" → [my canonical id, peer canonical id]
+    this.opened = new Map();		// outbox seq → what it holds, for the screen
+  }
+
+  // Key ids name keys, but the keys derive from bytes: the same public key
+  // listed under two ids (a re-publish, or the server's doing) or a point
+  // and its mirror (x, −y), which give the same Z, are one key pair. Every
+  // counter, window, epoch and slot is kept under the canonical ids, the
+  // lowest id with the same x on each side, so nothing starts again at 1
+  // under a key and IV already used.
+  async canon(peer, myKeyId, peerKeyId) {
+    const memo = `${peer.id}:${myKeyId}:${peerKeyId}`;
+    if (!this.canons.has(memo)) {
+      const mine = await ks.identities(this.me.id);
+      const me = mine.find((i) => i.keyId === myKeyId);
+      const cm = me ? Math.min(...mine.filter((i) => i.jwk.x === me.jwk.x).map((i) => i.keyId)) : myKeyId;
+      const p = await this.pin(peer);
+      const them = p.keys.find((k) => k.id === peerKeyId && k.status !== 'replaced') || p.keys.find((k) => k.id === peerKeyId);
+      const cp = them ? Math.min(...p.keys.filter((k) => k.x === them.x).map((k) => k.id)) : peerKeyId;
+      this.canons.set(memo, [cm, cp]);
+    }
+    return this.canons.get(memo);
   }
 
   // --- own identity ------------------------------------------------------------
@@ -130,10 +163,15 @@ export class Secure {
   async pin(peer) {
     let p = await ks.getState(`pin:${peer.id}`);
     if (!p) {
+      // Version 1 fetched any key a message row named before checking
+      // the message, so only its current and verified keys are taken as
+      // accepted; the rest are held (the same bytes still match).
       const legacy = await ks.peerKeys(peer.id);
-      p = { peerId: peer.id, username: null, keys: legacy.map((k) => ({ id: k.keyId, x: k.jwk.x, y: k.jwk.y, status: 'accepted' })),
-        verified: null };
+      const current = await ks.getState(`peerKey:${peer.id}`);
       const v = await ks.getState(`verified:${peer.id}`);
+      p = { peerId: peer.id, username: null, verified: null, alarm: null,
+        keys: legacy.map((k) => ({ id: k.keyId, x: k.jwk.x, y: k.jwk.y,
+          status: k.keyId === current || (v && k.keyId === v.keyId) ? 'accepted' : 'held' })) };
       const vk = v && legacy.find((k) => k.keyId === v.keyId);
       if (vk) p.verified = { x: vk.jwk.x, y: vk.jwk.y };
     }
@@ -141,7 +179,15 @@ export class Secure {
   }
 
   async savePin(p) {
+    // A bound on what a server can make this browser keep: fabricated key
+    // ids are held entries, and the oldest held ones go first.
+    while (p.keys.length > MAX_PINNED_KEYS) {
+      const i = p.keys.findIndex((k) => k.status === 'held');
+      if (i < 0) break;
+      p.keys.splice(i, 1);
+    }
     await ks.setState(`pin:${p.peerId}`, p);
+    this.canons.clear();
   }
 
   // Name ↔ user id, pinned together at first sight. Returns null, or an
@@ -151,9 +197,17 @@ export class Secure {
     const owner = await ks.getState(`name:${lower(peer.username)}`);
     const p = await this.pin(peer);
     if (owner !== undefined && owner !== peer.id) {
+      if (!p.alarm) {
+        p.alarm = 'name';
+        await this.savePin(p);
+      }
       return { code: 'name', text: `⚠ The name ${peer.username} now belongs to a different account than the ${peer.username} you talked to before. Someone may be posing as them: do not trust this conversation until you have checked with them in person.` };
     }
     if (p.username && p.username !== peer.username) {
+      if (!p.alarm) {
+        p.alarm = 'renamed';
+        await this.savePin(p);
+      }
       return { code: 'renamed', text: `⚠ The account you knew as ${p.username} is now called ${peer.username}. Names cannot change here: the server may be misleading you.` };
     }
     if (owner === undefined) await ks.setState(`name:${lower(peer.username)}`, peer.id);
@@ -170,6 +224,7 @@ export class Secure {
     const p = await this.pin(peer);
     p.username = peer.username;
     p.verified = null;
+    p.alarm = null;
     await this.savePin(p);
     await this.note(peer, 'alarm', `You chose to trust the account now called ${peer.username}.`, `identity:${peer.id}`);
   }
@@ -188,9 +243,15 @@ export class Secure {
     const cur = hist.keys[0];
     if (!cur) return { keyId: null, jwk: null, status: 'none', blocked: false, verified: false };
     const accepted = p.keys.filter((k) => k.status === 'accepted');
-    const mismatch = p.keys.some((k) => k.id === cur.key_id && !sameBytes(k, cur.jwk));
+    const mismatch = p.keys.some((k) => k.id === cur.key_id && !sameBytes(k, cur.jwk) && k.status !== 'replaced');
     let status;
-    if (accepted.some((k) => sameBytes(k, cur.jwk))) {
+    if (p.verified && !sameBytes(p.verified, cur.jwk) && accepted.some((k) => sameBytes(k, cur.jwk))) {
+      // A key accepted once, before the user verified another: held again.
+      for (const k of p.keys) if (sameBytes(k, cur.jwk)) k.status = 'held';
+      status = 'changed';
+      await this.note(peer, 'alarm', `⚠ The server hands out ${peer.username}'s earlier key #${cur.key_id} again, not the one you verified. Sending is stopped until you compare safety numbers again or choose to send anyway.`,
+        `again:${cur.jwk.x}:${p.verified.x}`, afterId);
+    } else if (accepted.some((k) => sameBytes(k, cur.jwk))) {
       status = 'same';
       if (!p.keys.some((k) => k.id === cur.key_id && sameBytes(k, cur.jwk))) {
         p.keys.push({ id: cur.key_id, x: cur.jwk.x, y: cur.jwk.y, status: 'accepted' });
@@ -227,26 +288,38 @@ export class Secure {
     await this.note(peer, 'alarm', `You chose to send to ${peer.username}'s new key #${keyId} without comparing safety numbers.`, `send-anyway:${jwk.x}`);
   }
 
-  // The accepted bytes of key keyId of peer; a key id the directory has not
-  // shown before is fetched: the same bytes as an accepted key are that key,
-  // other bytes are held (never trusted from a message alone).
+  // The pinned bytes of key keyId of peer: {jwk, status}, status accepted
+  // (opens anything) or history (a key the user moved away from by verifying
+  // another: opens only messages this browser accepted before). A key id
+  // the directory has not shown before is fetched: the same bytes as an
+  // accepted key are that key; other bytes are held, never trusted from a
+  // message alone.
   async pinnedJwk(peer, keyId) {
     const p = await this.pin(peer);
-    let k = p.keys.find((x) => x.id === keyId && x.status === 'accepted');
+    const usable = (x) => x.id === keyId && (x.status === 'accepted' || x.status === 'history');
+    let k = p.keys.find((x) => x.id === keyId && x.status === 'accepted') || p.keys.find(usable);
     if (!k && !p.keys.some((x) => x.id === keyId)) {
-      const r = await api('GET', `/api/keys/${encodeURIComponent(peer.username)}?id=${keyId}`);
-      if (r.key_id !== keyId || !r.jwk) throw new e2ee.E2EEError('unpinned', 'the server did not give the key the message names');
-      const alias = p.keys.some((x) => x.status === 'accepted' && sameBytes(x, r.jwk));
-      k = { id: keyId, x: r.jwk.x, y: r.jwk.y, status: alias ? 'accepted' : 'held' };
+      let r;
+      try {
+        r = await api('GET', `/api/keys/${encodeURIComponent(peer.username)}?id=${keyId}`);
+      } catch (err) {
+        if (retryable(err)) throw err;	// try again later; the message is not judged yet
+        throw new e2ee.E2EEError('unpinned', `it names key #${keyId}, which the server does not give for ${peer.username}`);
+      }
+      if (!r || r.key_id !== keyId || !r.jwk || typeof r.jwk.x !== 'string' || typeof r.jwk.y !== 'string') {
+        throw new e2ee.E2EEError('unpinned', 'the server did not give the key the message names');
+      }
+      const twin = p.keys.find((x) => x.status === 'accepted' && sameBytes(x, r.jwk));
+      k = { id: keyId, x: r.jwk.x, y: r.jwk.y, status: twin ? 'accepted' : 'held' };
       p.keys.push(k);
       await this.savePin(p);
       this.log('peer key fetched', { peer: peer.id, key_id: keyId, fingerprint: await this.keyFingerprint(r.jwk), status: k.status });
-      if (!alias) k = null;
+      if (!twin) k = null;
     }
     if (!k) {
       throw new e2ee.E2EEError('unpinned', `it was made under key #${keyId}, which is not a key you accepted for ${peer.username}; the server may be posing as them`);
     }
-    return { kty: 'EC', crv: e2ee.CURVE, x: k.x, y: k.y };
+    return { jwk: { kty: 'EC', crv: e2ee.CURVE, x: k.x, y: k.y }, status: k.status };
   }
 
   // --- verification ------------------------------------------------------------------
@@ -259,6 +332,9 @@ export class Secure {
   async markVerified(peer, keyId, jwk) {
     const p = await this.pin(peer);
     trustOnly(p, keyId, jwk);
+    // Every other key the browser accepted before opens only what it already
+    // opened: a key the server once slipped in cannot speak for them again.
+    for (const k of p.keys) if (k.status === 'accepted' && !sameBytes(k, jwk)) k.status = 'history';
     p.verified = { x: jwk.x, y: jwk.y };
     await this.savePin(p);
     await this.note(peer, 'info', `You verified ${peer.username}'s safety number.`, `verified:${jwk.x}`);
@@ -289,7 +365,7 @@ export class Secure {
     }
     // Asked every time, not only when Z is derived: a key the user stops
     // trusting must stop opening messages at once.
-    const jwk = await this.pinnedJwk(peer, peerKeyId);
+    const { jwk } = await this.pinnedJwk(peer, peerKeyId);
     const k = `${myKeyId}:${peer.id}:${peerKeyId}:${jwk.x}`;
     if (!this.secrets.has(k)) {
       const z = await e2ee.sharedSecret(mine.privateKey, await e2ee.importPublic(jwk));
@@ -301,8 +377,9 @@ export class Secure {
 
   // The keys of direction s → r for a key pair and epoch (cached).
   async keys(s, r, myKeyId, peer, peerKeyId, epoch) {
-    const sk = s === this.me.id ? myKeyId : peerKeyId;
-    const rk = s === this.me.id ? peerKeyId : myKeyId;
+    const [cm, cp] = await this.canon(peer, myKeyId, peerKeyId);
+    const sk = s === this.me.id ? cm : cp;
+    const rk = s === this.me.id ? cp : cm;
     const dk = ks.dirKey(s, r, sk, rk, epoch);
     const z = await this.secret(myKeyId, peer, peerKeyId);
     const cached = `${e2ee.hex(z.subarray(0, 8))}|${dk}`;
@@ -316,19 +393,32 @@ export class Secure {
     return { keys: this.dirKeys.get(cached), dk };
   }
 
+  // Every id pair naming the same keys as (myKeyId, peerKeyId), as
+  // directions of mine at epoch.
+  async aliasDirs(peer, myKeyId, peerKeyId, epoch) {
+    const mine = await ks.identities(this.me.id);
+    const me = mine.find((i) => i.keyId === myKeyId);
+    const myIds = me ? mine.filter((i) => i.jwk.x === me.jwk.x).map((i) => i.keyId) : [myKeyId];
+    const p = await this.pin(peer);
+    const them = p.keys.find((k) => k.id === peerKeyId);
+    const theirIds = them ? [...new Set(p.keys.filter((k) => k.x === them.x).map((k) => k.id))] : [peerKeyId];
+    return myIds.flatMap((m) => theirIds.map((t) => ks.dirKey(this.me.id, peer.id, m, t, epoch)));
+  }
+
   // --- pair state ---------------------------------------------------------------------------
 
-  pairKey(peer, myKeyId, peerKeyId) {
-    return `pair:${peer.id}:${myKeyId}:${peerKeyId}`;
+  pairKey(peer, cm, cp) {
+    return `pair:${peer.id}:${cm}:${cp}`;
   }
 
   // {epoch, since, sent, pending, peerEpoch, rxEpochs, delivered, read, told}
   // (version 1 kept only the epoch, under "epoch:…").
   async pair(peer, myKeyId, peerKeyId) {
-    const key = this.pairKey(peer, myKeyId, peerKeyId);
+    const [cm, cp] = await this.canon(peer, myKeyId, peerKeyId);
+    const key = this.pairKey(peer, cm, cp);
     let p = await ks.getState(key);
     if (!p) {
-      const legacy = await ks.getState(`epoch:${peer.id}:${myKeyId}:${peerKeyId}`);
+      const legacy = await ks.getState(`epoch:${peer.id}:${cm}:${cp}`);
       p = { epoch: legacy || 1, since: 0, sent: 0, pending: null, peerEpoch: 0, rxEpochs: [], delivered: null, read: null,
         told: { delivered: null, read: null } };
     }
@@ -337,34 +427,36 @@ export class Secure {
   }
 
   async updatePair(peer, myKeyId, peerKeyId, change) {
-    const key = this.pairKey(peer, myKeyId, peerKeyId);
+    const key = this.pairKey(peer, ...(await this.canon(peer, myKeyId, peerKeyId)));
     const base = await this.pair(peer, myKeyId, peerKeyId);
     const next = await ks.updateState(key, (old) => change(structuredClone(old || base)));
     this.pairs.set(key, next);
     return next;
   }
 
-  // The pair state as last seen, without I/O (for drawing statuses).
-  cachedPair(peer, myKeyId, peerKeyId) {
-    return this.pairs.get(this.pairKey(peer, myKeyId, peerKeyId));
+  // The pair state as last seen, without I/O (for drawing statuses), by canonical ids.
+  cachedPair(peer, cm, cp) {
+    return this.pairs.get(this.pairKey(peer, cm, cp));
   }
 
   // The highest contiguous position received from the peer under a key
   // pair: epochs in order, stopping at the first with a gap.
   async received(peer, myKeyId, peerKeyId, p = null) {
     p ||= await this.pair(peer, myKeyId, peerKeyId);
+    const [cm, cp] = await this.canon(peer, myKeyId, peerKeyId);
     let pos = [p.epoch, 0];
     for (const e of [...p.rxEpochs].sort((a, b) => a - b)) {
-      const w = await ks.window(ks.dirKey(peer.id, this.me.id, peerKeyId, myKeyId, e));
+      const w = await ks.window(ks.dirKey(peer.id, this.me.id, cp, cm, e));
       pos = [e, ledger.contiguous(w)];
       if (w.missing.length) break;
     }
     return pos;
   }
 
-  // The state of one of my messages as the peer's browser sealed it.
+  // The state of one of my messages as the peer's browser sealed it (m
+  // names the canonical key ids its check returned).
   statusOf(peer, m) {
-    const p = this.cachedPair(peer, m.sender_key_id, m.recipient_key_id);
+    const p = this.cachedPair(peer, m.cm, m.cp);
     return p ? ledger.receiptState(m.epoch, m.counter, p.delivered, p.read) : 'sent';
   }
 
@@ -383,13 +475,17 @@ export class Secure {
     try {
       return await this.check(m, peer);
     } catch (err) {
-      if (!(err instanceof e2ee.E2EEError)) throw err;
-      this.log('message refused', { id: m.id, check: err.code, reason: err.message, counter: m.counter, iv: m.iv });
-      return { ok: false, code: err.code, reason: err.message };
+      if (err.status !== undefined && retryable(err)) throw err;	// the server is away: judge it later
+      // Anything else the row made happen is the row's fault: refused,
+      // and the conversation goes on past it.
+      const e = err instanceof e2ee.E2EEError ? err : new e2ee.E2EEError('malformed', `the server sent a message this browser cannot read (${err.name})`);
+      this.log('message refused', { id: m && m.id, check: e.code, reason: e.message });
+      return { ok: false, code: e.code, reason: e.message };
     }
   }
 
   async check(m, peer) {
+    if (!validRow(m)) throw new e2ee.E2EEError('malformed', 'the message row does not have the shape of one');
     const mine = m.sender_id === this.me.id;
     if (!(mine ? m.recipient_id === peer.id : m.sender_id === peer.id && m.recipient_id === this.me.id)) {
       throw new e2ee.E2EEError('address', 'the message is not between you and this friend');
@@ -400,6 +496,10 @@ export class Secure {
     const msg = { iv: e2ee.unb64u(m.iv), ct: e2ee.unb64u(m.ciphertext), mac: e2ee.unb64u(m.mac), counter: m.counter,
       mac2: m.mac2 ? e2ee.unb64u(m.mac2) : undefined };
     const pair = await this.pair(peer, myKeyId, peerKeyId);
+    const [cm, cp] = await this.canon(peer, myKeyId, peerKeyId);
+    if (!mine && (await this.pinnedJwk(peer, peerKeyId)).status === 'history' && !(await ks.acceptedRecord(m.id))) {
+      throw new e2ee.E2EEError('unpinned', `it is new but made under key #${peerKeyId}, which you moved away from when you verified ${peer.username}`);
+    }
     if (m.epoch > pair.epoch && m.kind !== 'rekey') {
       throw new e2ee.E2EEError('epoch', `epoch ${m.epoch} was never announced by a refresh`);
     }
@@ -429,7 +529,7 @@ export class Secure {
         await e2ee.checkRekeyMac2(next.keys, msg);
       }
       if (frame.kind === 'ecdh') {
-        const announced = mine ? (await ks.identity(myKeyId))?.jwk : await this.pinnedJwk(peer, peerKeyId);
+        const announced = mine ? (await ks.identity(myKeyId))?.jwk : (await this.pinnedJwk(peer, peerKeyId)).jwk;
         if (frame.body.key_id !== (mine ? myKeyId : peerKeyId) || !sameBytes(frame.body.jwk, announced)) {
           throw new e2ee.E2EEError('ecdh', 'the key announcement does not match the key it was made with');
         }
@@ -460,9 +560,9 @@ export class Secure {
     frame.legacy = legacy;
     await this.afterAccept(m, peer, frame, mine, myKeyId, peerKeyId);
     const result = { ok: true, kind: frame.kind, time: frame.time, legacy, again: verdict.verdict === 'again',
-      slot: `${dk}#${m.counter}`, dir: dk, counter: m.counter, gapFrom,
+      slot: `${dk}#${m.counter}`, dir: dk, counter: m.counter, gapFrom, myCanon: cm, peerCanon: cp,
       answers: frame.seen[1] > 0
-        ? `${ks.dirKey(m.recipient_id, m.sender_id, mine ? peerKeyId : myKeyId, mine ? myKeyId : peerKeyId, frame.seen[0])}#${frame.seen[1]}`
+        ? `${ks.dirKey(m.recipient_id, m.sender_id, mine ? cp : cm, mine ? cm : cp, frame.seen[0])}#${frame.seen[1]}`
         : null };
     if (frame.kind === 'text') result.text = frame.body;
     if (frame.kind === 'ecdh') result.announce = frame.body;
@@ -528,11 +628,17 @@ export class Secure {
   // the pair, into the outbox (flush posts it). Returns {seq, epoch, counter}.
   async seal(peer, peerKeyId, kind, body) {
     const myKeyId = this.identity.keyId;
+    const pin = await this.pin(peer);
+    if (pin.alarm) throw new Error(`Not sent: the account behind ${peer.username} changed; see the warning above.`);
+    if (!pin.keys.some((k) => k.id === peerKeyId && k.status === 'accepted')) {
+      throw new Error(`Not sent: key #${peerKeyId} is not a key you accepted for ${peer.username}.`);
+    }
     const pair = await this.pair(peer, myKeyId, peerKeyId);
     const epoch = pair.epoch;
     const { keys, dk } = await this.keys(this.me.id, peer.id, myKeyId, peer, peerKeyId, epoch);
     const next = kind === 'rekey' ? await this.keys(this.me.id, peer.id, myKeyId, peer, peerKeyId, epoch + 1) : null;
     const seen = await this.received(peer, myKeyId, peerKeyId, pair);
+    await ks.seedCounter(dk, await this.aliasDirs(peer, myKeyId, peerKeyId, epoch));
     const { counter, seq } = await ks.allocate(dk, async (c) => {
       const frame = e2ee.encodeFrame(kind, Date.now(), seen, body);
       const sealed = kind === 'rekey'
@@ -595,12 +701,19 @@ export class Secure {
     const out = [];
     for (const entry of await ks.outbox()) {
       if (entry.peer !== peer.id) continue;
+      const known = this.opened.get(entry.seq);
+      if (known) {
+        out.push(known);
+        continue;
+      }
       try {
         const { keys } = await this.keys(this.me.id, peer.id, entry.myKeyId, peer, entry.peerKeyId, entry.epoch);
         const { plaintext } = await e2ee.open(keys, this.me.id, peer.id, { iv: e2ee.unb64u(entry.post.iv),
           ct: e2ee.unb64u(entry.post.ciphertext), mac: e2ee.unb64u(entry.post.mac), counter: entry.counter });
         const f = e2ee.decodeFrame(plaintext);
-        out.push({ seq: entry.seq, kind: f.kind, text: f.kind === 'text' ? f.body : null, time: f.time });
+        const p = { seq: entry.seq, kind: f.kind, text: f.kind === 'text' ? f.body : null, time: f.time };
+        this.opened.set(entry.seq, p);
+        out.push(p);
       } catch (err) {
         if (!(err instanceof e2ee.E2EEError)) throw err;
       }
@@ -620,12 +733,14 @@ export class Secure {
   async sendAnnouncement(peer, peerKeyId) {
     const id = this.identity;
     const r = await this.seal(peer, peerKeyId, 'ecdh', { key_id: id.keyId, jwk: id.jwk });
-    await ks.setState(`ecdh:${peer.id}:${id.keyId}:${peerKeyId}`, r.seq);
+    const [cm, cp] = await this.canon(peer, id.keyId, peerKeyId);
+    await ks.setState(`ecdh:${peer.id}:${cm}:${cp}`, r.seq);
     return r;
   }
 
   async announceOnce(peer, peerKeyId) {
-    if (!(await ks.getState(`ecdh:${peer.id}:${this.identity.keyId}:${peerKeyId}`))) {
+    const [cm, cp] = await this.canon(peer, this.identity.keyId, peerKeyId);
+    if (!(await ks.getState(`ecdh:${peer.id}:${cm}:${cp}`))) {
       await this.sendAnnouncement(peer, peerKeyId);
     }
   }

@@ -282,10 +282,9 @@ test('chat: history is paged on scroll', async ({ browser, context }) => {
   const [a, b] = await pair(browser, context);
   try {
     const n = 56;
-    for (let i = 1; i <= n; i++) {
-      await send(a, `message ${i}`);
-      await waitMessage(a, `message ${i}`, 'mine');
-    }
+    for (let i = 1; i <= n; i++) await send(a, `message ${i}`);	// they queue up and go in order
+    await a.page.waitForFunction((t) => [...document.querySelectorAll('#messages li.mine:not(.pending) .text')]
+      .some((el) => el.textContent === t), `message ${n}`, { timeout: 20_000 });
     await reopen(b, a.name);
     await waitMessage(b, `message ${n}`, 'theirs');
     const first = (await shown(b)).filter((m) => m.cls.includes('theirs'));
@@ -308,6 +307,9 @@ test('chat: the debug switch logs each crypto operation, with IVs that never rep
       await send(a, t);
       await waitMessage(b, t, 'theirs');
     }
+    // The sender logs "message sent" once the server's answer is recorded,
+    // which may come after the peer already shows the text.
+    await a.page.waitForFunction(() => document.querySelectorAll('#messages li.mine:not(.pending)').length === 3);
     const lines = a.logs.filter((l) => l.text.startsWith('[e2ee] ')).map((l) => l.text);
     const sent = lines.filter((l) => l.startsWith('[e2ee] message sent ')).map((l) => JSON.parse(l.slice(20)));
     assert.equal(sent.filter((s) => s.kind === 'text').length, 3, lines.join('\n'));
