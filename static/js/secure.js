@@ -124,8 +124,10 @@ export class Secure {
     const mine = await ks.identities(this.me.id);
     const since = (await ks.getState('own:since')) ?? Math.min(...mine.map((i) => i.keyId));
     const acked = (await ks.getState('own:acknowledged')) || [];
+    const republished = (await ks.getState('own:republished')) || 0;
     const out = [];
     listed.forEach((k, i) => {
+      if (i > 0 && k.key_id < republished) return;
       const made = mine.some((m) => sameBytes(m.jwk, k.jwk));
       const sameIdOtherBytes = mine.some((m) => m.keyId === k.key_id && !sameBytes(m.jwk, k.jwk));
       if (made || (!sameIdOtherBytes && k.key_id < since) || acked.some((a) => sameBytes(a, k.jwk))) return;
@@ -148,6 +150,10 @@ export class Secure {
     const r = await api('PUT', '/api/keys', { jwk: this.identity.jwk });
     await ks.saveIdentity(this.me.id, r.key_id, this.identity.privateKey, this.identity.jwk);
     this.identity = { ...this.identity, keyId: r.key_id };
+    // Foreign keys listed before this one are no longer current: they are
+    // said again only if the directory hands one out as current.
+    await ks.setState('own:republished', r.key_id);
+    this.canons.clear();
     this.log('identity published again', { key_id: r.key_id });
   }
 
@@ -377,6 +383,7 @@ export class Secure {
 
   // The keys of direction s → r for a key pair and epoch (cached).
   async keys(s, r, myKeyId, peer, peerKeyId, epoch) {
+    await this.ownAlias(myKeyId);
     const [cm, cp] = await this.canon(peer, myKeyId, peerKeyId);
     const sk = s === this.me.id ? cm : cp;
     const rk = s === this.me.id ? cp : cm;
@@ -403,6 +410,26 @@ export class Secure {
     const them = p.keys.find((k) => k.id === peerKeyId);
     const theirIds = them ? [...new Set(p.keys.filter((k) => k.x === them.x).map((k) => k.id))] : [peerKeyId];
     return myIds.flatMap((m) => theirIds.map((t) => ks.dirKey(this.me.id, peer.id, m, t, epoch)));
+  }
+
+  // A key id of ours this browser does not know: the directory's bytes for
+  // it, if they are one of this browser's keys, make it an alias (the same
+  // key listed again, by us elsewhere or by the server); otherwise it is
+  // another browser's, and messages made for it cannot be opened here.
+  async ownAlias(keyId) {
+    if (await ks.identity(keyId)) return;
+    let r;
+    try {
+      r = await api('GET', `/api/keys/${encodeURIComponent(this.me.username)}?id=${keyId}`);
+    } catch (err) {
+      if (retryable(err)) throw err;
+      return;
+    }
+    const mine = r && r.key_id === keyId && r.jwk && (await ks.identities(this.me.id)).find((i) => sameBytes(i.jwk, r.jwk));
+    if (!mine) return;
+    await ks.saveIdentity(this.me.id, keyId, mine.privateKey, mine.jwk);
+    this.canons.clear();
+    this.log('own key listed again', { key_id: keyId, same_as: mine.keyId });
   }
 
   // --- pair state ---------------------------------------------------------------------------

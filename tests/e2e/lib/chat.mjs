@@ -98,7 +98,7 @@ export function shown(p) {
   return p.page.$$eval('#messages > li', (lis) => lis.map((li) => ({
     id: Number(li.dataset.id) || null,
     cls: li.className,
-    text: (li.querySelector('.text') ?? li.querySelector('p')).textContent,
+    text: (li.querySelector('.text') ?? li.querySelector('p'))?.textContent ?? '',
     status: li.querySelector('.status')?.textContent ?? null,
   })));
 }
