@@ -218,13 +218,16 @@ async function show(messages) {
 // older, to its last) must be in the page.
 // The newest page covers everything after its first message; an older
 // page everything from its first message up to the one it was asked before.
-async function checkRemoved(conv, page, before = Infinity) {
+// Only what this browser (any of its tabs) had accepted before the page was
+// asked for can be missing from it.
+async function checkRemoved(conv, page, asked, before = Infinity) {
   const ids = new Set(page.messages.map((m) => m.id));
   const to = before - 1;
   const lo = page.more ? (page.messages[0]?.id ?? Infinity) : 0;
   let removed = 0;
   for (const rec of await acceptedOf(conv.peer.id)) {
-    if (rec.id < lo || rec.id > to || ids.has(rec.id) || $('messages').querySelector(`li[data-id="${rec.id}"]`)) continue;
+    if (rec.id < lo || rec.id > to || ids.has(rec.id) || !(rec.at < asked)) continue;
+    if ($('messages').querySelector(`li[data-id="${rec.id}"]`)) continue;
     if (rec.kind === 'receipt') continue;
     const li = note(`⚠ A ${rec.kind === 'text' ? 'message' : `${rec.kind} message`} this browser received earlier was removed by the server.`, 'note removed');
     li.dataset.id = rec.id;
@@ -275,25 +278,30 @@ async function catchUpNow() {
   const conv = state.open;
   if (!conv) return;
   let news = false;
-  // First everything not yet processed in this browser, in id order...
-  let after = Math.max(conv.newest, await state.secure.synced(conv.peer));
+  // First everything not yet processed, in id order: from where this tab
+  // got to, or, on opening, from where this browser got to (another tab may
+  // move that on meanwhile; it is only a place to start).
+  if (conv.cursor === undefined) conv.cursor = await state.secure.synced(conv.peer);
+  let after = Math.max(conv.newest, conv.cursor);
   for (;;) {
     const page = await api('GET', `/api/messages?${query({ with: conv.peer.username, after, limit: 200 })}`);
     if (conv !== state.open) return;
     news = (await show(page.messages)) || news;
     if (page.messages.length) after = page.messages[page.messages.length - 1].id;
+    conv.cursor = after;
     await state.secure.setSynced(conv.peer, after);
     if (!page.more) break;
   }
   // ...then, on opening, the newest page (accepted before, so checked again).
   if (!conv.opened) {
     conv.opened = true;
+    const asked = Date.now();
     const page = await api('GET', `/api/messages?${query({ with: conv.peer.username, limit: PAGE })}`);
     if (conv !== state.open) return;
     await show(page.messages);
     trimToNewest();
     conv.noOlder = !page.more && $('messages').querySelectorAll('li[data-id]').length <= PAGE;
-    await checkRemoved(conv, page);
+    await checkRemoved(conv, page, asked);
   }
   await drawPending(conv);
   await drawTimeline(conv);
@@ -332,10 +340,11 @@ async function loadOlderNow() {
     const ol = $('messages');
     const before = ol.scrollHeight;
     const oldest = oldestShown();
+    const asked = Date.now();
     const page = await api('GET', `/api/messages?${query({ with: conv.peer.username, before: oldest, limit: PAGE })}`);
     await show(page.messages);
     conv.noOlder = !page.more;
-    await checkRemoved(conv, page, oldest ?? Infinity);
+    await checkRemoved(conv, page, asked, oldest ?? Infinity);
     await drawTimeline(conv);
     await drawChecks();
     refreshStatuses();
@@ -545,7 +554,8 @@ async function drawPending(conv) {
     const t = li.querySelector('time');
     t.dateTime = new Date(p.time).toISOString();
     t.textContent = time(p.time);
-    li.querySelector('.status').textContent = conv.flushError ? 'not sent yet: will retry' : 'sending…';
+    li.querySelector('.status').textContent = p.unlisted ? 'the server says it has it, but does not list it'
+      : conv.flushError ? 'not sent yet: will retry' : 'sending…';
     $('messages').append(li);
   }
   scrollToEnd();
@@ -680,6 +690,7 @@ async function reshow(conv) {
   conv.shown.clear();
   conv.opened = false;
   conv.newest = 0;
+  conv.cursor = undefined;
   $('messages').replaceChildren();
   await catchUp();
 }

@@ -187,6 +187,22 @@ export async function outbox() {
   return req((await store('outbox')).getAll());
 }
 
+export async function outboxPut(entry) {
+  await req((await store('outbox', 'readwrite')).put(entry));
+}
+
+// The message sealed with counter c of direction dir is in the history:
+// its outbox entry, if one still waits, is done.
+export async function outboxListed(dir, c) {
+  await atomically(['outbox'], (tx) => {
+    const s = tx.objectStore('outbox');
+    const all = s.getAll();
+    all.onsuccess = () => {
+      for (const e of all.result) if (e.dir === dir && e.counter === c) s.delete(e.seq);
+    };
+  });
+}
+
 export async function outboxDone(seq) {
   await req((await store('outbox', 'readwrite')).delete(seq));
 }

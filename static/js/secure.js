@@ -573,8 +573,9 @@ export class Secure {
 
     // The ledger: new, filling a gap, seen before, or a replay.
     const rec = { id: m.id, dir: dk, counter: m.counter, peer: peer.id, kind: frame.kind, rx: !mine,
-      epoch: m.epoch, myKeyId, peerKeyId };
+      epoch: m.epoch, myKeyId, peerKeyId, at: Date.now() };
     const verdict = await ks.admit(rec);
+    if (mine && verdict.verdict !== 'replay') await ks.outboxListed(dk, m.counter);
     if (verdict.verdict === 'replay') {
       throw new e2ee.E2EEError('replay', `counter ${m.counter} of epoch ${m.epoch} was accepted before: a replayed or copied message`);
     }
@@ -698,16 +699,21 @@ export class Secure {
     const run = async () => {
       const out = { sent: [], failed: [], error: null };
       for (const entry of await ks.outbox()) {
+        if (entry.unlisted) continue;	// waits to be listed, never posted again
         try {
           const r = await api('POST', '/api/messages', entry.post);
           await ks.admit({ id: r.id, dir: entry.dir, counter: entry.counter, peer: entry.peer, kind: entry.kind, rx: false,
-            epoch: entry.epoch, myKeyId: entry.myKeyId, peerKeyId: entry.peerKeyId });
+            epoch: entry.epoch, myKeyId: entry.myKeyId, peerKeyId: entry.peerKeyId, at: Date.now() });
           out.sent.push({ ...entry, id: r.id });
           this.log('message sent', { id: r.id, kind: entry.kind, counter: entry.counter, epoch: entry.epoch, iv: entry.post.iv,
             ciphertext: entry.post.ciphertext, mac: entry.post.mac });
         } catch (err) {
           if (err.code === 'replay') {
-            out.sent.push(entry);	// an earlier attempt was stored; the history shows it
+            // The server says it holds it (an earlier attempt whose answer
+            // was lost): it stays here, shown as not yet listed, until the
+            // history lists it with these very bytes.
+            await ks.outboxPut({ ...entry, unlisted: true });
+            continue;
           } else if (retryable(err) || err.status === 401) {
             out.error = err;
             return out;
@@ -730,7 +736,7 @@ export class Secure {
       if (entry.peer !== peer.id) continue;
       const known = this.opened.get(entry.seq);
       if (known) {
-        out.push(known);
+        out.push({ ...known, unlisted: !!entry.unlisted });
         continue;
       }
       try {
@@ -740,7 +746,7 @@ export class Secure {
         const f = e2ee.decodeFrame(plaintext);
         const p = { seq: entry.seq, kind: f.kind, text: f.kind === 'text' ? f.body : null, time: f.time };
         this.opened.set(entry.seq, p);
-        out.push(p);
+        out.push({ ...p, unlisted: !!entry.unlisted });
       } catch (err) {
         if (!(err instanceof e2ee.E2EEError)) throw err;
       }
@@ -805,7 +811,7 @@ export class Secure {
     const advanced = (pos, told) => !!pos && (told ? ledger.comparePositions(pos, told) > 0 : pos[1] > 0);
     const confirming = p.peerEpoch > 1 && p.peerEpoch === p.epoch && !(toldDelivered && toldDelivered[0] >= p.epoch);
     if (!advanced(got, toldDelivered) && !advanced(readTo, toldRead) && !confirming) return null;
-    const r = await this.seal(peer, peerKeyId, 'receipt', { read: readTo || toldRead || [got[0], 0] });
+    const r = await this.seal(peer, peerKeyId, 'receipt', { read: readTo || toldRead || [0, 0] });
     await this.updatePair(peer, myKeyId, peerKeyId, (q) => {
       q.told = { delivered: ledger.later(q.told.delivered, got), read: ledger.later(q.told.read, readTo) };
       return q;
@@ -818,7 +824,8 @@ export class Secure {
     return (await ks.getState(`synced:${peer.id}`)) || 0;
   }
 
+  // Only forward: two tabs move it each from where they are.
   async setSynced(peer, id) {
-    await ks.setState(`synced:${peer.id}`, id);
+    await ks.updateState(`synced:${peer.id}`, (old) => Math.max(old || 0, id));
   }
 }
