@@ -540,10 +540,14 @@ function unsent(text, why) {
 }
 
 // Sealed messages waiting in the outbox, at the end of the conversation.
+// Drawn by the send and by every catch-up; only the latest drawing counts,
+// so one that read the outbox before a catch-up cannot put back a bubble the
+// catch-up has just replaced with the stored message.
 async function drawPending(conv) {
   if (conv !== state.open) return;
+  const generation = (conv.pendingDrawn = (conv.pendingDrawn || 0) + 1);
   const list = await state.secure.pending(conv.peer);
-  if (conv !== state.open) return;
+  if (conv !== state.open || generation !== conv.pendingDrawn) return;
   for (const li of $('messages').querySelectorAll('li.pending')) li.remove();
   for (const p of list) {
     if (p.kind !== 'text') continue;

@@ -200,6 +200,9 @@ export class Secure {
   // alarm: the name now belongs to another account than the one this
   // browser knew, or the account now carries another name.
   async identityCheck(peer) {
+    if (!/^[A-Za-z0-9_]{3,32}$/.test(peer.username) || !isId(peer.id)) {
+      return { code: 'name', text: '⚠ The server names this friend in a way no account can be named: do not trust this conversation.' };
+    }
     const owner = await ks.getState(`name:${lower(peer.username)}`);
     const p = await this.pin(peer);
     if (owner !== undefined && owner !== peer.id) {

@@ -13,7 +13,9 @@ import assert from 'node:assert/strict';
 import { SESSION_COOKIE, ApiClient, createUser, sql } from './lib/account.mjs';
 import { assertText } from './lib/pages.mjs';
 import { test } from './lib/harness.mjs';
-import { befriend, closeAll, openChat, person, ready, reopen, send, shown, waitMessage } from './lib/chat.mjs';
+import {
+  befriend, closeAll, forgetKeys, openChat, pair, person, ready, reopen, send, shown, waitMessage,
+} from './lib/chat.mjs';
 
 if (!globalThis.crypto) globalThis.crypto = (await import('node:crypto')).webcrypto;
 const e2ee = await import('../../static/js/e2ee.js');
@@ -230,14 +232,6 @@ async function apiFriend(p) {
 
 const failedText = /^⚠ This message failed its security checks and is not shown \((\w[\w-]*): .*\)\.$/;
 
-async function pair(browser, context) {
-  const a = await person(browser, { context });
-  const b = await person(browser);
-  await befriend(a, b);
-  await openChat(a, b.name);
-  await openChat(b, a.name);
-  return [a, b];
-}
 
 // ------------------------------------------------------------------ 1. keys pinned by bytes
 
@@ -679,14 +673,7 @@ test('adversary: lost keys (storage cleared) still say #keys-lost and raise no #
     await send(a, 'before the loss');
     await waitMessage(b, 'before the loss', 'theirs');
     const bId = await userId(b.name);
-    await b.page.goto('/');
-    await b.page.evaluate(() => new Promise((resolve, reject) => {
-      const r = indexedDB.deleteDatabase('sealed-e2ee');
-      r.onsuccess = resolve;
-      r.onerror = () => reject(r.error);
-    }));
-    await b.page.goto('/chat');
-    await ready(b.page);
+    await forgetKeys(b);
     await b.page.locator('#keys-lost').waitFor({ state: 'visible' });
     assert.ok(await b.page.locator('#own-key-alarm').isHidden(), 'an own-key alarm for the browser\'s own loss');
     // Friends hear of the new key (the event went out); the page is live.

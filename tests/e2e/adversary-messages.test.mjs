@@ -14,7 +14,9 @@
 import assert from 'node:assert/strict';
 import { ApiClient, SESSION_COOKIE, baseURL, sql } from './lib/account.mjs';
 import { test } from './lib/harness.mjs';
-import { befriend, closeAll, openChat, person, ready, reopen, send, shown, waitMessage } from './lib/chat.mjs';
+import {
+  befriend, closeAll, openChat, pair, person, ready, reopen, send, shown, waitMessage,
+} from './lib/chat.mjs';
 
 // ------------------------------------------------------------------ the server's side
 
@@ -131,19 +133,11 @@ function assertNoReuse(posts) {
     }
   }
   for (const [k, set] of [...bySlot, ...byIv]) {
-    assert.equal(set.size, 1, `PRODUCT BUG: ${set.size} different messages were sealed for ${k} (key and IV reused)`);
+    assert.equal(set.size, 1, `${set.size} different messages were sealed for ${k} (key and IV reused)`);
   }
   return bySlot.size;
 }
 
-/** a (in the test's context) and b, friends, each with the other's conversation open. */
-async function pair(browser, context) {
-  const [a, b] = await Promise.all([person(browser, { context }), person(browser)]);
-  await befriend(a, b);
-  await openChat(a, b.name);
-  await openChat(b, a.name);
-  return [a, b];
-}
 
 // ------------------------------------------------------------------ 5. counters across tabs
 
@@ -207,7 +201,7 @@ test('adversary: two tabs of one user sending at the same moment never seal two 
     assert.equal(stored.filter((m) => m.kind === 'text').length, 20, 'the server does not hold 20 texts');
     assert.equal(new Set(stored.map((m) => `${m.skey}>${m.rkey}:${m.epoch}`)).size, 1, 'more than one key pair or epoch');
     assert.deepEqual(stored.map((m) => m.counter).sort((x, y) => x - y), stored.map((_, i) => i + 1),
-      'PRODUCT BUG: the counters of the direction are not 1…N without a gap');
+      'the counters of the direction are not 1…N without a gap');
     assert.equal(slots, stored.length, 'a POSTed counter is not on the server, or the other way round');
   } finally {
     await closeAll(a, b);
@@ -238,14 +232,14 @@ test('adversary: a message the server drops shows as missing before the next one
       const before = document.querySelector(`#messages > li[data-id="${i}"]`).previousElementSibling;
       return before && { cls: before.className, text: before.textContent };
     }, three);
-    assert.ok(gap && /\bgap\b/.test(gap.cls), `PRODUCT BUG: no gap note right before "three" on bob's screen: ${JSON.stringify(await shown(b))}`);
+    assert.ok(gap && /\bgap\b/.test(gap.cls), `no gap note right before "three" on bob's screen: ${JSON.stringify(await shown(b))}`);
     assert.match(gap.text, /^⚠ 1 message missing here/);
     assert.equal(await countShown(b, 'two'), 0, 'bob shows the dropped message');
 
     // bob's browser read "one" and "three": alice's "one" turns read from bob's
     // sealed receipt; "two" never arrived, and so never turns read.
     await waitStatus(a, one, 'read');
-    assert.notEqual((await entryOf(a, two)).status, 'read', 'PRODUCT BUG: the dropped message shows "read"');
+    assert.notEqual((await entryOf(a, two)).status, 'read', 'the dropped message shows "read"');
     // The server claims bob read and received everything…
     const huge = 2 ** 40;
     await sql(`INSERT INTO read_markers (user_id, peer_id, delivered_upto, read_upto) VALUES (${idb}, ${ida}, ${huge}, ${huge})
@@ -256,16 +250,16 @@ test('adversary: a message the server drops shows as missing before the next one
     const shownTwo = await entryOf(a, two);
     assert.ok(shownTwo, 'alice no longer shows the message she sent');
     assert.ok(['sent', 'delivered'].includes(shownTwo.status),
-      `PRODUCT BUG: the dropped message shows "${shownTwo.status}" on its sender's screen`);
+      `the dropped message shows "${shownTwo.status}" on its sender's screen`);
     assert.equal((await entryOf(a, one)).status, 'read');
 
     // After a reload alice's browser says the server no longer has it, where it was.
     await reopen(a, b.name);
     await waitEntry(a, two);
     const removed = await entryOf(a, two);
-    assert.match(removed.cls, /\bremoved\b/, `PRODUCT BUG: alice's dropped message is not marked removed: ${JSON.stringify(removed)}`);
+    assert.match(removed.cls, /\bremoved\b/, `alice's dropped message is not marked removed: ${JSON.stringify(removed)}`);
     assert.equal((await entryOf(a, one)).status, 'read');
-    assert.notEqual((await entryOf(a, three)).status, 'read', 'PRODUCT BUG: a message after the gap shows "read"');
+    assert.notEqual((await entryOf(a, three)).status, 'read', 'a message after the gap shows "read"');
   } finally {
     await closeAll(a, b);
   }
@@ -348,7 +342,7 @@ test('adversary: a message another tab of the same browser processed first still
     }
     // The server deleted nothing: nothing may be said to be removed.
     if (await a.page.locator('#messages li.removed').count()) problems.push('messages the server still holds are said to be removed');
-    assert.deepEqual(problems, [], `PRODUCT BUG: ${problems.join('; ')}: ${JSON.stringify(await shown(a))}`);
+    assert.deepEqual(problems, [], `${problems.join('; ')}: ${JSON.stringify(await shown(a))}`);
   } finally {
     await closeAll(a, b);
   }
@@ -381,12 +375,12 @@ test('adversary: a row whose kind the server relabels (ecdh as text, text as rec
     for (const id of [ecdh, asReceipt, asEcdh]) await waitEntry(b, id);
     for (const id of [ecdh, asReceipt, asEcdh]) {
       const e = await entryOf(b, id);
-      assert.match(e.cls, /\bfailed\b/, `PRODUCT BUG: relabelled row ${id} is not shown as failed: ${JSON.stringify(e)}`);
+      assert.match(e.cls, /\bfailed\b/, `relabelled row ${id} is not shown as failed: ${JSON.stringify(e)}`);
       assert.equal(failedCode(e.text), 'kind', `row ${id}: ${e.text}`);
     }
     const all = (await shown(b)).map((m) => m.text).join('\n');
     for (const leak of ['hidden as a receipt', 'passed off as a key', '"jwk"', '"key_id"', '"v":2']) {
-      assert.ok(!all.includes(leak), `PRODUCT BUG: bob's screen shows ${leak}`);
+      assert.ok(!all.includes(leak), `bob's screen shows ${leak}`);
     }
     // The sender's own browser holds the server to the sealed kind as well.
     await reopen(a, b.name);
@@ -445,15 +439,15 @@ test('adversary: a reply the server moves before its question, re-dated a year b
     // Only what bob had seen, sealed in the reply, says it is out of order:
     // nothing of bob's with a lower counter is shown below it.
     assert.ok(!/\bfailed\b/.test(r.cls) && r.text === 'Yes, noon it is.', `the moved reply: ${JSON.stringify(r)}`);
-    assert.match(r.cls, /\bout-of-order\b/, `PRODUCT BUG: the reply shown before its question is not flagged: ${JSON.stringify(r)}`);
+    assert.match(r.cls, /\bout-of-order\b/, `the reply shown before its question is not flagged: ${JSON.stringify(r)}`);
     assert.match(r.flag, /⚠ Out of order/);
     assert.ok(!/out-of-order/.test(q.cls) && !/Out of order/.test(q.flag), `the question is flagged: ${JSON.stringify(q)}`);
     // Times are the senders' sealed clocks, not the server's created_at.
     const slack = 2000;
     const qt = Date.parse(q.datetime);
     const rt = Date.parse(r.datetime);
-    assert.ok(qt >= q0 - slack && qt <= q1 + slack, `PRODUCT BUG: the question shows ${q.datetime}, not its sealed time`);
-    assert.ok(rt >= r0 - slack && rt <= r1 + slack, `PRODUCT BUG: the reply shows ${r.datetime}, not its sealed time`);
+    assert.ok(qt >= q0 - slack && qt <= q1 + slack, `the question shows ${q.datetime}, not its sealed time`);
+    assert.ok(rt >= r0 - slack && rt <= r1 + slack, `the reply shows ${r.datetime}, not its sealed time`);
     assert.ok(rt > qt, 'the sealed times do not put the question first');
   } finally {
     await closeAll(a, b);
@@ -517,9 +511,9 @@ test('adversary: an old key announcement the server re-dates to now is not answe
         };
       };
     }), `ecdh:${idb}:`);
-    assert.deepEqual(sealed, { announced: [], outbox: 0 }, 'PRODUCT BUG: alice answered an old announcement the server re-dated');
+    assert.deepEqual(sealed, { announced: [], outbox: 0 }, 'alice answered an old announcement the server re-dated');
     assert.deepEqual(posts.filter((m) => m.kind === 'ecdh'), [],
-      'PRODUCT BUG: alice answered an old announcement the server re-dated');
+      'alice answered an old announcement the server re-dated');
     // Her own first text announces her current key, once.
     await send(a, 'hello from my current key');
     await waitMessage(b, 'hello from my current key', 'theirs');
@@ -553,7 +547,7 @@ test('adversary: "delivered" and "read" come only from the peer\'s sealed receip
     await sql(`INSERT INTO read_markers (user_id, peer_id, delivered_upto, read_upto) VALUES (${idb}, ${ida}, ${last}, ${last})
       ON DUPLICATE KEY UPDATE delivered_upto = ${last}, read_upto = ${last}`);
     await reopen(a, b.name);
-    assert.deepEqual(await mine(), ['sent', 'sent'], 'PRODUCT BUG: the server\'s markers changed the statuses');
+    assert.deepEqual(await mine(), ['sent', 'sent'], 'the server\'s markers changed the statuses');
 
     // bob is back with carol's conversation open: alice's next message is
     // checked in the background and told "delivered", not "read".
@@ -599,16 +593,16 @@ test('adversary: a key refresh whose rekey the server drops stays pending, and t
     await openChat(b, a.name);
     await waitEntry(b, secret.id);
     const e = await entryOf(b, secret.id);
-    assert.match(e.cls, /\bfailed\b/, `PRODUCT BUG: ${JSON.stringify(e)}`);
+    assert.match(e.cls, /\bfailed\b/, `${JSON.stringify(e)}`);
     assert.equal(failedCode(e.text), 'epoch', e.text);
-    assert.equal(await countShown(b, 'sealed under epoch 2'), 0, 'PRODUCT BUG: bob shows the text');
+    assert.equal(await countShown(b, 'sealed under epoch 2'), 0, 'bob shows the text');
 
     // bob writes under epoch 1: alice's refresh is still not confirmed.
     await send(b, 'still on epoch 1');
     await waitMessage(a, 'still on epoch 1', 'theirs');
     assert.ok((await messagesOf(idb, ida, "kind <> 'ecdh'")).every((m) => m.epoch === 1), 'bob sent under epoch 2');
     const pendingText = new RegExp(`waiting for ${b.name}'s browser to confirm epoch 2`);
-    assert.ok(await a.page.locator('#rekey-pending').isVisible(), 'PRODUCT BUG: the refresh no longer shows as pending');
+    assert.ok(await a.page.locator('#rekey-pending').isVisible(), 'the refresh no longer shows as pending');
     assert.match(await a.page.locator('#rekey-pending').textContent(), pendingText);
     await reopen(a, b.name);
     await a.page.locator('#rekey-pending').waitFor({ state: 'visible' });
@@ -646,7 +640,7 @@ test('adversary: a key refresh completes once the peer\'s browser confirms it; a
     await reopen(a, b.name);
     await waitEntry(a, copy);
     const e = await entryOf(a, copy);
-    assert.match(e.cls, /\bfailed\b/, `PRODUCT BUG: the copy is accepted: ${JSON.stringify(e)}`);
+    assert.match(e.cls, /\bfailed\b/, `the copy is accepted: ${JSON.stringify(e)}`);
     assert.ok(['old-epoch', 'replay', 'mac', 'iv'].includes(failedCode(e.text)), e.text);
     assert.equal(await countShown(a, 'before the refresh'), 1, 'the old text shows twice');
     assert.ok(await a.page.locator('#rekey-pending').isHidden(), 'the refresh is pending again');

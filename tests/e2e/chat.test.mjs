@@ -12,19 +12,11 @@ import { assertText } from './lib/pages.mjs';
 import { assertNoProblems } from './lib/pages.mjs';
 import { test } from './lib/harness.mjs';
 import {
-  befriend, closeAll, openChat, person, ready, reopen, screenshot, send, shown, waitMessage,
+  befriend, closeAll, forgetKeys, openChat, pair, person, ready, reopen, screenshot, send, shown, waitMessage,
 } from './lib/chat.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
 
-async function pair(browser, context, opts = {}) {
-  const a = await person(browser, { context, ...opts });
-  const b = await person(browser, opts);
-  await befriend(a, b);
-  await openChat(a, b.name);
-  await openChat(b, a.name);
-  return [a, b];
-}
 
 const lastMessageId = async (from) => Number(await sql(
   `SELECT MAX(m.id) FROM messages m JOIN users u ON u.id = m.sender_id WHERE u.username = '${from}' AND m.kind = 'text'`));
@@ -145,20 +137,52 @@ test('chat: Refresh keys shows "Keys changed" on both sides and later messages d
   }
 });
 
+test('chat: keys refresh by themselves after 100 messages in an epoch; the refresh is pending until the peer confirms it', async ({ browser, context }) => {
+  const [a, b] = await pair(browser, context);
+  try {
+    await send(a, 'message 1 of the epoch');
+    await waitMessage(b, 'message 1 of the epoch', 'theirs');
+    // As if 99 more had been sent: a's record of its sends in this epoch.
+    await a.page.evaluate(() => new Promise((resolve, reject) => {
+      const open = indexedDB.open('sealed-e2ee');
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const tx = open.result.transaction('state', 'readwrite');
+        const store = tx.objectStore('state');
+        const cursor = store.openCursor();
+        cursor.onsuccess = () => {
+          const c = cursor.result;
+          if (!c) return;
+          if (String(c.key).startsWith('pair:')) c.update({ ...c.value, sent: 100 });
+          c.continue();
+        };
+        tx.oncomplete = () => { open.result.close(); resolve(); };
+        tx.onerror = () => reject(tx.error);
+      };
+    }));
+    await send(a, 'the one after a hundred');
+    await waitMessage(b, 'the one after a hundred', 'theirs');
+    await assertText(b.page, '#messages li.keys-changed p', `Keys changed: ${a.name} refreshed the encryption keys (epoch 2).`);
+    const rows = await sql(`SELECT m.kind, m.epoch FROM messages m JOIN users u ON u.id = m.sender_id
+      WHERE u.username = '${a.name}' AND m.kind IN ('rekey', 'text') ORDER BY m.id`);
+    assert.deepEqual(rows.split('\n').map((r) => r.split('\t').join(' ')), ['text 1', 'rekey 1', 'text 2']);
+    // b's browser confirmed the new epoch with a sealed receipt under it, so a's refresh is no longer pending.
+    await a.page.waitForFunction(() => document.getElementById('rekey-pending').hidden);
+    const confirm = await sql(`SELECT COUNT(*) FROM messages m JOIN users u ON u.id = m.sender_id
+      WHERE u.username = '${b.name}' AND m.kind = 'receipt' AND m.epoch = 2`);
+    assert.ok(Number(confirm) >= 1, 'no confirmation under epoch 2 from the peer');
+  } finally {
+    await closeAll(a, b);
+  }
+});
+
 test('chat: when one browser loses its keys, it warns, makes new ones, the other side is told and messages flow', async ({ browser, context }) => {
   const [a, b] = await pair(browser, context);
   try {
     await send(a, 'old message');
     await waitMessage(b, 'old message', 'theirs');
-    // b's storage is cleared (from a page that does not hold the database open).
-    await b.page.goto('/');
-    await b.page.evaluate(() => new Promise((resolve, reject) => {
-      const r = indexedDB.deleteDatabase('sealed-e2ee');
-      r.onsuccess = resolve;
-      r.onerror = () => reject(r.error);
-    }));
-    await b.page.goto('/chat');
-    await ready(b.page);
+    // b's storage is cleared.
+    await forgetKeys(b);
     await b.page.locator('#keys-lost').waitFor({ state: 'visible' });
     // a's open conversation hears of the new key.
     await a.page.locator('#key-warning').waitFor({ state: 'visible' });

@@ -74,6 +74,29 @@ export async function befriend(a, b) {
   await b.page.locator(friendItem(a.name)).waitFor();
 }
 
+/** a (in the test's context) and b, friends, each with the other's conversation open. */
+export async function pair(browser, context, opts = {}) {
+  const a = await person(browser, { context, ...opts });
+  const b = await person(browser, opts);
+  await befriend(a, b);
+  await openChat(a, b.name);
+  await openChat(b, a.name);
+  return [a, b];
+}
+
+/** This browser context forgets its keys, as a cleared browser storage does; the page is back on /chat. */
+export async function forgetKeys(p) {
+  // From a page that does not hold the database open.
+  await p.page.goto('/');
+  await p.page.evaluate(() => new Promise((resolve, reject) => {
+    const r = indexedDB.deleteDatabase('sealed-e2ee');
+    r.onsuccess = resolve;
+    r.onerror = () => reject(r.error);
+  }));
+  await p.page.goto('/chat');
+  await ready(p.page);
+}
+
 /** Opens the conversation with `name`; waits until its history is in. */
 export async function openChat(p, name) {
   await p.page.locator(`${friendItem(name)} .open`).click();
