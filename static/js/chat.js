@@ -88,7 +88,7 @@ function entry(m, result) {
     li.dataset.slot = result.slot;
     if (result.answers) li.dataset.answers = result.answers;
     Object.assign(li.dataset, { dir: result.dir, counter: m.counter });
-    if (mine) Object.assign(li.dataset, { epoch: m.epoch, cm: result.myCanon, cp: result.peerCanon });
+    if (mine) Object.assign(li.dataset, { epoch: m.epoch, tag: result.tag });
     if (!mine && result.gapFrom > 0) li.dataset.gapFrom = result.gapFrom;
   }
   const status = li.querySelector('.status');
@@ -118,13 +118,13 @@ function flag(li, text) {
 // that a sealed message of theirs had seen it; the server's word is not used.
 function statusOf(li) {
   const c = state.open;
-  if (!c || !li.dataset.cm) return '';
+  if (!c || !li.dataset.tag) return '';
   return state.secure.statusOf(c.peer, { epoch: Number(li.dataset.epoch), counter: Number(li.dataset.counter),
-    cm: Number(li.dataset.cm), cp: Number(li.dataset.cp) });
+    tag: li.dataset.tag });
 }
 
 function refreshStatuses() {
-  for (const li of $('messages').querySelectorAll('li.mine[data-cm]')) {
+  for (const li of $('messages').querySelectorAll('li.mine[data-tag]')) {
     li.querySelector('.status').textContent = statusOf(li);
   }
 }
@@ -197,7 +197,13 @@ async function show(messages) {
     if (conv !== state.open) return false;
     if (conv.shown.has(m.id)) continue;
     conv.shown.add(m.id);
-    const result = await state.secure.process(m, conv.peer);
+    let result;
+    try {
+      result = await state.secure.process(m, conv.peer);
+    } catch (err) {
+      conv.shown.delete(m.id);	// not judged yet (the server was away): again next time
+      throw err;
+    }
     const li = entry(m, result);
     if (li) place(li);
     conv.newest = Math.max(conv.newest, m.id);
@@ -223,7 +229,10 @@ async function show(messages) {
 async function checkRemoved(conv, page, asked, before = Infinity) {
   const ids = new Set(page.messages.map((m) => m.id));
   const to = before - 1;
-  const lo = page.more ? (page.messages[0]?.id ?? Infinity) : 0;
+  // "More" with less than a full page is not believed: the range then
+  // reaches back to the start.
+  const more = page.more && page.messages.length >= PAGE;
+  const lo = more ? page.messages[0].id : 0;
   let removed = 0;
   for (const rec of await acceptedOf(conv.peer.id)) {
     if (rec.id < lo || rec.id > to || ids.has(rec.id) || !(rec.at < asked)) continue;
@@ -290,7 +299,7 @@ async function catchUpNow() {
     if (page.messages.length) after = page.messages[page.messages.length - 1].id;
     conv.cursor = after;
     await state.secure.setSynced(conv.peer, after);
-    if (!page.more) break;
+    if (!page.more || !page.messages.length) break;	// an empty page with "more" would loop forever
   }
   // ...then, on opening, the newest page (accepted before, so checked again).
   if (!conv.opened) {
@@ -444,7 +453,7 @@ async function checkPeerKey(conv) {
 
 // "Key refresh pending" until the peer's browser confirms it.
 async function drawRefresh(conv) {
-  if (!conv.peerKeyId) return say($('rekey-pending'), '');
+  if (!conv.peerKeyId || conv.blocked) return say($('rekey-pending'), '');
   const p = await state.secure.pairInfo(conv.peer, conv.peerKeyId);
   if (conv !== state.open) return;
   say($('rekey-pending'), p.pending
@@ -845,7 +854,7 @@ async function deliverInBackground(f) {
     }
     if (page.messages.length) after = page.messages[page.messages.length - 1].id;
     await state.secure.setSynced(peer, after);
-    if (!page.more) break;
+    if (!page.more || !page.messages.length) break;
   }
   if (news && k.keyId && !k.blocked && await state.secure.sendReceipt(peer, k.keyId, false)) flushSoon();
   if (upto) await api('POST', '/api/messages/delivered', { with: peer.username, upto }).catch(() => {});

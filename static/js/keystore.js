@@ -106,7 +106,20 @@ export async function peerKeys(peerId) {
 
 // --- counters, outbox and accepted messages ----------------------------------------
 
+// A direction at an epoch: by the pair's tag (secure.js), and as a
+// version-1 browser named it, by raw key ids.
+export const tagDir = (s, r, tag, epoch) => `${s}>${r}:${tag}:${epoch}`;
 export const dirKey = (s, r, sk, rk, epoch) => `${s}>${r}:${sk}>${rk}:${epoch}`;
+
+// The highest of the version-1 counters of a direction's old names.
+async function legacyHigh(legacy) {
+  let best = 0;
+  for (const d of legacy) {
+    const v = await get('counters', d);
+    if (typeof v === 'number') best = Math.max(best, v);
+  }
+  return best;
+}
 
 // Runs body(tx, done) in one transaction over names; resolves with what
 // body passed to done once the transaction has committed.
@@ -135,17 +148,20 @@ export async function counter(key) {
 // raised and the entry stored only if the counter is still the one read
 // (compare and set); else the sealed copy, which never left this tab, is
 // dropped and sealed again with the next one. A Web Lock around the whole
-// keeps tabs from racing in the first place. Returns {counter, seq}.
-export async function allocate(dir, seal) {
+// keeps tabs from racing in the first place. A direction never used under
+// its tag starts above what version 1 used under its old names (legacy),
+// which nothing writes any more. Returns {counter, seq}.
+export async function allocate(dir, legacy, seal) {
   const run = async () => {
+    const base = await legacyHigh(legacy);
     for (let attempt = 0; attempt < 100; attempt++) {
-      const c = (await counter(dir)) + 1;
+      const c = ((await get('counters', dir)) ?? base) + 1;
       const entry = await seal(c);
       const seq = await atomically(['counters', 'outbox'], (tx, done) => {
         const counters = tx.objectStore('counters');
         const cur = counters.get(dir);
         cur.onsuccess = () => {
-          if ((cur.result || 0) !== c - 1) return done(null);
+          if ((cur.result ?? base) !== c - 1) return done(null);
           counters.put(c, dir);
           const add = tx.objectStore('outbox').add(entry);
           add.onsuccess = () => done(add.result);
@@ -156,30 +172,6 @@ export async function allocate(dir, seal) {
     throw new Error('no counter could be allocated');
   };
   return globalThis.navigator?.locks ? navigator.locks.request(`sealed-counter:${dir}`, run) : run();
-}
-
-// Before the first allocation under dir: the highest counter any of the
-// alias directions (the same keys under other ids, as a version-1 browser
-// kept them apart) already used, so a counter is never used twice under
-// one key.
-export async function seedCounter(dir, aliases) {
-  await atomically(['counters'], (tx) => {
-    const counters = tx.objectStore('counters');
-    const cur = counters.get(dir);
-    cur.onsuccess = () => {
-      if (cur.result !== undefined) return;
-      let best = 0;
-      let left = aliases.length;
-      if (!left) return;
-      for (const a of aliases) {
-        const g = counters.get(a);
-        g.onsuccess = () => {
-          best = Math.max(best, g.result || 0);
-          if (--left === 0 && best > 0) counters.put(best, dir);
-        };
-      }
-    };
-  });
 }
 
 // Every sealed message not yet stored by the server, oldest first.
@@ -207,26 +199,30 @@ export async function outboxDone(seq) {
   await req((await store('outbox', 'readwrite')).delete(seq));
 }
 
-// The window of counters received in direction dir (ledger.js); a
-// version-1 store kept only the highest, under the direction's own key.
-export async function window(dir) {
+// The window of counters received in direction dir (ledger.js); before
+// the first message under its tag, what version 1 kept under its old names
+// (the highest only).
+export async function window(dir, legacy = []) {
   const w = await get('counters', `rx:${dir}`);
-  return windowOf(w === undefined ? await get('counters', dir) : w);
+  return windowOf(w === undefined ? await legacyHigh(legacy) : w);
 }
 
 // Decides, in one transaction, whether message rec.id ({id, dir, counter,
 // peer, kind, rx}) is new, a message accepted before (again), or a replay:
 // a second message for a slot [dir, counter], or an id that now names
-// another slot. A received one also moves its direction's window.
+// another slot. A received one also moves its direction's window. legacy:
+// the version-1 names of dir (a record made under one is the same slot).
 // Returns {verdict: 'new' | 'fill' | 'again' | 'replay', gap, prior}.
-export async function admit(rec) {
+export async function admit(rec, legacy = []) {
+  const base = rec.rx ? await legacyHigh(legacy) : 0;
   return atomically(['counters', 'accepted'], (tx, done) => {
     const accepted = tx.objectStore('accepted');
     const byId = accepted.get(rec.id);
     byId.onsuccess = () => {
       const prior = byId.result;
       if (prior) {
-        const same = prior.dir === rec.dir && prior.counter === rec.counter && (!prior.kind || prior.kind === rec.kind);
+        const same = (prior.dir === rec.dir || legacy.includes(prior.dir)) && prior.counter === rec.counter &&
+          (!prior.kind || prior.kind === rec.kind);
         return done({ verdict: same ? 'again' : 'replay', gap: 0, prior });
       }
       const slot = accepted.index('slot').getKey([rec.dir, rec.counter]);
@@ -240,16 +236,11 @@ export async function admit(rec) {
         const counters = tx.objectStore('counters');
         const w = counters.get(`rx:${rec.dir}`);
         w.onsuccess = () => {
-          const legacy = w.result === undefined ? counters.get(rec.dir) : null;
-          const decide = (stored) => {
-            const r = admitCounter(windowOf(stored), rec.counter);
-            if (r.verdict === 'replay') return done({ verdict: 'replay', gap: 0, prior: null });
-            counters.put(r.window, `rx:${rec.dir}`);
-            record();
-            done({ verdict: r.verdict, gap: r.gap, prior: null });
-          };
-          if (legacy) legacy.onsuccess = () => decide(legacy.result);
-          else decide(w.result);
+          const r = admitCounter(windowOf(w.result === undefined ? base : w.result), rec.counter);
+          if (r.verdict === 'replay') return done({ verdict: 'replay', gap: 0, prior: null });
+          counters.put(r.window, `rx:${rec.dir}`);
+          record();
+          done({ verdict: r.verdict, gap: r.gap, prior: null });
         };
       };
     };

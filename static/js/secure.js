@@ -56,32 +56,20 @@ export class Secure {
     this.me = me;			// {id, username}
     this.log = log;			// (operation, details) → the debug console
     this.identity = null;		// {keyId, privateKey, jwk}
-    this.secrets = new Map();		// "myKey:peer:peerKey:x" → Z (x: the pinned bytes used)
-    this.dirKeys = new Map();		// Z's fingerprint + dirKey → {enc, mac, fingerprints}
+    this.secrets = new Map();		// "myKey:peer:peerKey:x" → {z, tag} (x: the pinned bytes used)
+    this.dirKeys = new Map();		// direction (by tag) → {enc, mac, fingerprints}
     this.pairs = new Map();		// pair state key → the last pair state read or written
-    this.canons = new Map();		// "peer:myKey:peerKey" → [my canonical id, peer canonical id]
     this.opened = new Map();		// outbox seq → what it holds, for the screen
   }
 
   // Key ids name keys, but the keys derive from bytes: the same public key
-  // listed under two ids (a re-publish, or the server's doing) or a point
-  // and its mirror (x, −y), which give the same Z, are one key pair. Every
-  // counter, window, epoch and slot is kept under the canonical ids, the
-  // lowest id with the same x on each side, so nothing starts again at 1
-  // under a key and IV already used.
-  async canon(peer, myKeyId, peerKeyId) {
-    const memo = `${peer.id}:${myKeyId}:${peerKeyId}`;
-    if (!this.canons.has(memo)) {
-      const mine = await ks.identities(this.me.id);
-      const me = mine.find((i) => i.keyId === myKeyId);
-      const cm = me ? Math.min(...mine.filter((i) => i.jwk.x === me.jwk.x).map((i) => i.keyId)) : myKeyId;
-      const p = await this.pin(peer);
-      const them = p.keys.find((k) => k.id === peerKeyId && k.status !== 'replaced') || p.keys.find((k) => k.id === peerKeyId);
-      const cp = them ? Math.min(...p.keys.filter((k) => k.x === them.x).map((k) => k.id)) : peerKeyId;
-      this.canons.set(memo, [cm, cp]);
-    }
-    return this.canons.get(memo);
-  }
+  // listed under two ids (a re-publish, or the server's doing), or a point
+  // and its mirror (x, −y), give the same Z. So every counter, window,
+  // epoch and slot is kept under the pair's tag, the first 16 bytes of
+  // SHA-256(Z) in hex, never under ids the server chooses: nothing starts
+  // again at 1 under a key and IV already used, whatever ids are listed.
+  // (A version-1 browser kept them under the raw ids: those are read as
+  // where each record starts, see legacyDirs.)
 
   // --- own identity ------------------------------------------------------------
 
@@ -152,8 +140,10 @@ export class Secure {
     this.identity = { ...this.identity, keyId: r.key_id };
     // Foreign keys listed before this one are no longer current: they are
     // said again only if the directory hands one out as current.
-    await ks.setState('own:republished', r.key_id);
-    this.canons.clear();
+    const listed = await this.ownListing();
+    if (listed[0] && listed[0].key_id === r.key_id && sameBytes(listed[0].jwk, this.identity.jwk)) {
+      await ks.setState('own:republished', r.key_id);
+    }
     this.log('identity published again', { key_id: r.key_id });
   }
 
@@ -193,7 +183,6 @@ export class Secure {
       p.keys.splice(i, 1);
     }
     await ks.setState(`pin:${p.peerId}`, p);
-    this.canons.clear();
   }
 
   // Name ↔ user id, pinned together at first sight. Returns null, or an
@@ -257,13 +246,22 @@ export class Secure {
     if (p.verified && !sameBytes(p.verified, cur.jwk) && accepted.some((k) => sameBytes(k, cur.jwk))) {
       // A key accepted once, before the user verified another: held again.
       for (const k of p.keys) if (sameBytes(k, cur.jwk)) k.status = 'held';
+      if (!p.keys.some((k) => k.id === cur.key_id && sameBytes(k, cur.jwk))) {
+        p.keys.push({ id: cur.key_id, x: cur.jwk.x, y: cur.jwk.y, status: 'held' });
+      }
       status = 'changed';
       await this.note(peer, 'alarm', `⚠ The server hands out ${peer.username}'s earlier key #${cur.key_id} again, not the one you verified. Sending is stopped until you compare safety numbers again or choose to send anyway.`,
         `again:${cur.jwk.x}:${p.verified.x}`, afterId);
     } else if (accepted.some((k) => sameBytes(k, cur.jwk))) {
-      status = 'same';
+      status = mismatch ? 'mismatch' : 'same';
       if (!p.keys.some((k) => k.id === cur.key_id && sameBytes(k, cur.jwk))) {
         p.keys.push({ id: cur.key_id, x: cur.jwk.x, y: cur.jwk.y, status: 'accepted' });
+      }
+      // One id, one key: other bytes this id named before are not used again.
+      if (mismatch) {
+        trustOnly(p, cur.key_id, cur.jwk);
+        await this.note(peer, 'alarm', `⚠ The server now gives other bytes for ${peer.username}'s key #${cur.key_id} than this browser pinned under that id. Compare safety numbers before you trust this chat.`,
+          `mismatch:${cur.key_id}:${cur.jwk.x}`, afterId);
       }
     } else if (!p.keys.length) {
       status = 'first';
@@ -378,41 +376,52 @@ export class Secure {
     const k = `${myKeyId}:${peer.id}:${peerKeyId}:${jwk.x}`;
     if (!this.secrets.has(k)) {
       const z = await e2ee.sharedSecret(mine.privateKey, await e2ee.importPublic(jwk));
-      this.log('shared secret derived', { my_key_id: myKeyId, peer_key_id: peerKeyId, fingerprint: await e2ee.fingerprint(z) });
-      this.secrets.set(k, z);
+      const tag = e2ee.hex(new Uint8Array(await crypto.subtle.digest('SHA-256', e2ee.concat(new TextEncoder().encode('CHAT_PAIR_TAG'), z))).slice(0, 16));
+      this.log('shared secret derived', { my_key_id: myKeyId, peer_key_id: peerKeyId, fingerprint: await e2ee.fingerprint(z), tag });
+      this.secrets.set(k, { z, tag });
     }
     return this.secrets.get(k);
   }
 
-  // The keys of direction s → r for a key pair and epoch (cached).
-  async keys(s, r, myKeyId, peer, peerKeyId, epoch) {
+  // The tag of the key pair (myKeyId, peerKeyId): see the top of the class.
+  async tagOf(peer, myKeyId, peerKeyId) {
     await this.ownAlias(myKeyId);
-    const [cm, cp] = await this.canon(peer, myKeyId, peerKeyId);
-    const sk = s === this.me.id ? cm : cp;
-    const rk = s === this.me.id ? cp : cm;
-    const dk = ks.dirKey(s, r, sk, rk, epoch);
-    const z = await this.secret(myKeyId, peer, peerKeyId);
-    const cached = `${e2ee.hex(z.subarray(0, 8))}|${dk}`;
-    if (!this.dirKeys.has(cached)) {
-      const keys = await e2ee.directionKeys(z, s, r, epoch);
-      this.log('direction keys derived', { direction: `${s}→${r}`, keys: `${sk}/${rk}`, epoch,
-        info_enc: e2ee.infoKey(s, r), info_mac: e2ee.infoMac(s, r),
-        enc_fingerprint: keys.encFingerprint, mac_fingerprint: keys.macFingerprint });
-      this.dirKeys.set(cached, keys);
-    }
-    return { keys: this.dirKeys.get(cached), dk };
+    return (await this.secret(myKeyId, peer, peerKeyId)).tag;
   }
 
-  // Every id pair naming the same keys as (myKeyId, peerKeyId), as
-  // directions of mine at epoch.
-  async aliasDirs(peer, myKeyId, peerKeyId, epoch) {
-    const mine = await ks.identities(this.me.id);
-    const me = mine.find((i) => i.keyId === myKeyId);
-    const myIds = me ? mine.filter((i) => i.jwk.x === me.jwk.x).map((i) => i.keyId) : [myKeyId];
+  // The keys of direction s → r for a key pair and epoch (cached): {keys,
+  // dk (the direction by tag), tag, legacy (version-1 names of it)}.
+  async keys(s, r, myKeyId, peer, peerKeyId, epoch) {
+    await this.ownAlias(myKeyId);
+    const { z, tag } = await this.secret(myKeyId, peer, peerKeyId);
+    const dk = ks.tagDir(s, r, tag, epoch);
+    if (!this.dirKeys.has(dk)) {
+      const keys = await e2ee.directionKeys(z, s, r, epoch);
+      this.log('direction keys derived', { direction: `${s}→${r}`, keys: `${myKeyId}/${peerKeyId}`, tag, epoch,
+        info_enc: e2ee.infoKey(s, r), info_mac: e2ee.infoMac(s, r),
+        enc_fingerprint: keys.encFingerprint, mac_fingerprint: keys.macFingerprint });
+      this.dirKeys.set(dk, keys);
+    }
+    return { keys: this.dirKeys.get(dk), dk, tag, legacy: await this.legacyDirs(s, r, peer, myKeyId, peerKeyId, epoch) };
+  }
+
+  // Every id pair naming the same keys as (myKeyId, peerKeyId), by x on
+  // each side: {mine, theirs}.
+  async aliasIds(peer, myKeyId, peerKeyId) {
+    const own = await ks.identities(this.me.id);
+    const me = own.find((i) => i.keyId === myKeyId);
     const p = await this.pin(peer);
     const them = p.keys.find((k) => k.id === peerKeyId);
-    const theirIds = them ? [...new Set(p.keys.filter((k) => k.x === them.x).map((k) => k.id))] : [peerKeyId];
-    return myIds.flatMap((m) => theirIds.map((t) => ks.dirKey(this.me.id, peer.id, m, t, epoch)));
+    return {
+      mine: me ? own.filter((i) => i.jwk.x === me.jwk.x).map((i) => i.keyId) : [myKeyId],
+      theirs: them ? [...new Set(p.keys.filter((k) => k.x === them.x).map((k) => k.id))] : [peerKeyId],
+    };
+  }
+
+  // The version-1 names of direction s → r at epoch (raw ids, every alias).
+  async legacyDirs(s, r, peer, myKeyId, peerKeyId, epoch) {
+    const { mine, theirs } = await this.aliasIds(peer, myKeyId, peerKeyId);
+    return mine.flatMap((m) => theirs.map((t) => (s === this.me.id ? ks.dirKey(s, r, m, t, epoch) : ks.dirKey(s, r, t, m, epoch))));
   }
 
   // A key id of ours this browser does not know: the directory's bytes for
@@ -431,25 +440,21 @@ export class Secure {
     const mine = r && r.key_id === keyId && r.jwk && (await ks.identities(this.me.id)).find((i) => sameBytes(i.jwk, r.jwk));
     if (!mine) return;
     await ks.saveIdentity(this.me.id, keyId, mine.privateKey, mine.jwk);
-    this.canons.clear();
     this.log('own key listed again', { key_id: keyId, same_as: mine.keyId });
   }
 
   // --- pair state ---------------------------------------------------------------------------
 
-  pairKey(peer, cm, cp) {
-    return `pair:${peer.id}:${cm}:${cp}`;
-  }
-
   // {epoch, since, sent, pending, peerEpoch, rxEpochs, delivered, read, told}
-  // (version 1 kept only the epoch, under "epoch:…").
+  // (version 1 kept only the epoch, under "epoch:…" by raw ids).
   async pair(peer, myKeyId, peerKeyId) {
-    const [cm, cp] = await this.canon(peer, myKeyId, peerKeyId);
-    const key = this.pairKey(peer, cm, cp);
+    const key = `pair:${peer.id}:${await this.tagOf(peer, myKeyId, peerKeyId)}`;
     let p = await ks.getState(key);
     if (!p) {
-      const legacy = await ks.getState(`epoch:${peer.id}:${cm}:${cp}`);
-      p = { epoch: legacy || 1, since: 0, sent: 0, pending: null, peerEpoch: 0, rxEpochs: [], delivered: null, read: null,
+      const { mine, theirs } = await this.aliasIds(peer, myKeyId, peerKeyId);
+      let legacy = 1;
+      for (const m of mine) for (const t of theirs) legacy = Math.max(legacy, (await ks.getState(`epoch:${peer.id}:${m}:${t}`)) || 1);
+      p = { epoch: legacy, since: 0, sent: 0, pending: null, peerEpoch: 0, rxEpochs: [], delivered: null, read: null,
         told: { delivered: null, read: null } };
     }
     this.pairs.set(key, p);
@@ -457,26 +462,27 @@ export class Secure {
   }
 
   async updatePair(peer, myKeyId, peerKeyId, change) {
-    const key = this.pairKey(peer, ...(await this.canon(peer, myKeyId, peerKeyId)));
+    const key = `pair:${peer.id}:${await this.tagOf(peer, myKeyId, peerKeyId)}`;
     const base = await this.pair(peer, myKeyId, peerKeyId);
     const next = await ks.updateState(key, (old) => change(structuredClone(old || base)));
     this.pairs.set(key, next);
     return next;
   }
 
-  // The pair state as last seen, without I/O (for drawing statuses), by canonical ids.
-  cachedPair(peer, cm, cp) {
-    return this.pairs.get(this.pairKey(peer, cm, cp));
+  // The pair state as last seen, without I/O (for drawing statuses), by tag.
+  cachedPair(peer, tag) {
+    return this.pairs.get(`pair:${peer.id}:${tag}`);
   }
 
   // The highest contiguous position received from the peer under a key
   // pair: epochs in order, stopping at the first with a gap.
   async received(peer, myKeyId, peerKeyId, p = null) {
     p ||= await this.pair(peer, myKeyId, peerKeyId);
-    const [cm, cp] = await this.canon(peer, myKeyId, peerKeyId);
+    const tag = await this.tagOf(peer, myKeyId, peerKeyId);
     let pos = [p.epoch, 0];
     for (const e of [...p.rxEpochs].sort((a, b) => a - b)) {
-      const w = await ks.window(ks.dirKey(peer.id, this.me.id, cp, cm, e));
+      const w = await ks.window(ks.tagDir(peer.id, this.me.id, tag, e),
+        await this.legacyDirs(peer.id, this.me.id, peer, myKeyId, peerKeyId, e));
       pos = [e, ledger.contiguous(w)];
       if (w.missing.length) break;
     }
@@ -484,9 +490,9 @@ export class Secure {
   }
 
   // The state of one of my messages as the peer's browser sealed it (m
-  // names the canonical key ids its check returned).
+  // names the pair's tag its check returned).
   statusOf(peer, m) {
-    const p = this.cachedPair(peer, m.cm, m.cp);
+    const p = this.cachedPair(peer, m.tag);
     return p ? ledger.receiptState(m.epoch, m.counter, p.delivered, p.read) : 'sent';
   }
 
@@ -522,12 +528,11 @@ export class Secure {
     }
     const myKeyId = mine ? m.sender_key_id : m.recipient_key_id;
     const peerKeyId = mine ? m.recipient_key_id : m.sender_key_id;
-    const { keys, dk } = await this.keys(m.sender_id, m.recipient_id, myKeyId, peer, peerKeyId, m.epoch);
+    const { keys, dk, tag, legacy: legacyDirs } = await this.keys(m.sender_id, m.recipient_id, myKeyId, peer, peerKeyId, m.epoch);
     const msg = { iv: e2ee.unb64u(m.iv), ct: e2ee.unb64u(m.ciphertext), mac: e2ee.unb64u(m.mac), counter: m.counter,
       mac2: m.mac2 ? e2ee.unb64u(m.mac2) : undefined };
     const pair = await this.pair(peer, myKeyId, peerKeyId);
-    const [cm, cp] = await this.canon(peer, myKeyId, peerKeyId);
-    if (!mine && (await this.pinnedJwk(peer, peerKeyId)).status === 'history' && !(await ks.acceptedRecord(m.id))) {
+    if ((await this.pinnedJwk(peer, peerKeyId)).status === 'history' && !(await ks.acceptedRecord(m.id))) {
       throw new e2ee.E2EEError('unpinned', `it is new but made under key #${peerKeyId}, which you moved away from when you verified ${peer.username}`);
     }
     if (m.epoch > pair.epoch && m.kind !== 'rekey') {
@@ -568,7 +573,7 @@ export class Secure {
 
     // After the peer confirmed a refresh, nothing new under an older epoch.
     if (!mine && m.epoch < pair.peerEpoch) {
-      const w = await ks.window(dk);
+      const w = await ks.window(dk, legacyDirs);
       if (m.counter > w.high) {
         throw new e2ee.E2EEError('old-epoch', `it is new but made under epoch ${m.epoch}, after both sides moved to epoch ${pair.peerEpoch}`);
       }
@@ -577,7 +582,7 @@ export class Secure {
     // The ledger: new, filling a gap, seen before, or a replay.
     const rec = { id: m.id, dir: dk, counter: m.counter, peer: peer.id, kind: frame.kind, rx: !mine,
       epoch: m.epoch, myKeyId, peerKeyId, at: Date.now() };
-    const verdict = await ks.admit(rec);
+    const verdict = await ks.admit(rec, legacyDirs);
     if (mine && verdict.verdict !== 'replay') await ks.outboxListed(dk, m.counter);
     if (verdict.verdict === 'replay') {
       throw new e2ee.E2EEError('replay', `counter ${m.counter} of epoch ${m.epoch} was accepted before: a replayed or copied message`);
@@ -591,9 +596,9 @@ export class Secure {
     frame.legacy = legacy;
     await this.afterAccept(m, peer, frame, mine, myKeyId, peerKeyId);
     const result = { ok: true, kind: frame.kind, time: frame.time, legacy, again: verdict.verdict === 'again',
-      slot: `${dk}#${m.counter}`, dir: dk, counter: m.counter, gapFrom, myCanon: cm, peerCanon: cp,
+      slot: `${dk}#${m.counter}`, dir: dk, counter: m.counter, gapFrom, tag,
       answers: frame.seen[1] > 0
-        ? `${ks.dirKey(m.recipient_id, m.sender_id, mine ? cp : cm, mine ? cm : cp, frame.seen[0])}#${frame.seen[1]}`
+        ? `${ks.tagDir(m.recipient_id, m.sender_id, tag, frame.seen[0])}#${frame.seen[1]}`
         : null };
     if (frame.kind === 'text') result.text = frame.body;
     if (frame.kind === 'ecdh') result.announce = frame.body;
@@ -666,11 +671,10 @@ export class Secure {
     }
     const pair = await this.pair(peer, myKeyId, peerKeyId);
     const epoch = pair.epoch;
-    const { keys, dk } = await this.keys(this.me.id, peer.id, myKeyId, peer, peerKeyId, epoch);
+    const { keys, dk, legacy } = await this.keys(this.me.id, peer.id, myKeyId, peer, peerKeyId, epoch);
     const next = kind === 'rekey' ? await this.keys(this.me.id, peer.id, myKeyId, peer, peerKeyId, epoch + 1) : null;
     const seen = await this.received(peer, myKeyId, peerKeyId, pair);
-    await ks.seedCounter(dk, await this.aliasDirs(peer, myKeyId, peerKeyId, epoch));
-    const { counter, seq } = await ks.allocate(dk, async (c) => {
+    const { counter, seq } = await ks.allocate(dk, legacy, async (c) => {
       const frame = e2ee.encodeFrame(kind, Date.now(), seen, body);
       const sealed = kind === 'rekey'
         ? await e2ee.sealRekey(keys, next.keys, this.me.id, peer.id, c, frame)
@@ -703,6 +707,13 @@ export class Secure {
       const out = { sent: [], failed: [], error: null };
       for (const entry of await ks.outbox()) {
         if (entry.unlisted) continue;	// waits to be listed, never posted again
+        // Sealed while the key was trusted, posted only while it still is.
+        const pin = await this.pin({ id: entry.peer });
+        if (pin.alarm || !pin.keys.some((k) => k.id === entry.peerKeyId && k.status === 'accepted')) {
+          out.failed.push({ ...entry, error: new Error('it was sealed to a key you no longer trust, so it was not sent') });
+          await ks.outboxDone(entry.seq);
+          continue;
+        }
         try {
           const r = await api('POST', '/api/messages', entry.post);
           await ks.admit({ id: r.id, dir: entry.dir, counter: entry.counter, peer: entry.peer, kind: entry.kind, rx: false,
@@ -769,14 +780,14 @@ export class Secure {
   async sendAnnouncement(peer, peerKeyId) {
     const id = this.identity;
     const r = await this.seal(peer, peerKeyId, 'ecdh', { key_id: id.keyId, jwk: id.jwk });
-    const [cm, cp] = await this.canon(peer, id.keyId, peerKeyId);
-    await ks.setState(`ecdh:${peer.id}:${cm}:${cp}`, r.seq);
+    await ks.setState(`ecdh:${peer.id}:${await this.tagOf(peer, id.keyId, peerKeyId)}`, r.seq);
     return r;
   }
 
   async announceOnce(peer, peerKeyId) {
-    const [cm, cp] = await this.canon(peer, this.identity.keyId, peerKeyId);
-    if (!(await ks.getState(`ecdh:${peer.id}:${cm}:${cp}`))) {
+    const sent = (await ks.getState(`ecdh:${peer.id}:${await this.tagOf(peer, this.identity.keyId, peerKeyId)}`)) ||
+      (await ks.getState(`ecdh:${peer.id}:${this.identity.keyId}:${peerKeyId}`));	// version 1
+    if (!sent) {
       await this.sendAnnouncement(peer, peerKeyId);
     }
   }

@@ -7,9 +7,6 @@
 // drops a key refresh and copies an old message under a new counter. Each
 // test checks what the victim's screen shows and, where it applies, what
 // the browsers posted.
-//
-// A test that fails because of the product (static/, not the test) says
-// "PRODUCT BUG" in its assertion message.
 
 import assert from 'node:assert/strict';
 import { ApiClient, SESSION_COOKIE, baseURL, sql } from './lib/account.mjs';
