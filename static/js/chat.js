@@ -7,6 +7,8 @@ import { api, say, setCsrf, $ } from './api.js';
 import { acceptedOf } from './keystore.js';
 import { fromTheFuture } from './ledger.js';
 import { Secure } from './secure.js';
+import { drawPending, flushNow, flushSoon, initSending } from './sending.js';
+import { checkOwnKeys, checkPeerKey, initTrust, ownKeyAlarm } from './trust.js';
 import { clone, initSidebar, online, refreshSidebar, time } from './sidebar.js';
 
 const PAGE = 50;
@@ -412,45 +414,6 @@ function scrollToEnd() {
   ol.scrollTop = ol.scrollHeight;
 }
 
-// Checks the peer's identity and key against what this browser pinned:
-// the name on another account, or new key bytes for a verified friend,
-// stop sending until the user compares safety numbers or chooses to go on;
-// a new key of an unverified friend is said, in the timeline and here.
-async function checkPeerKey(conv) {
-  // Worked out first and set in one go: sending must never see a state
-  // half-way between the old answer and the new one.
-  const who = await state.secure.identityCheck(conv.peer);
-  const k = await state.secure.peerKeyState(conv.peer, conv.newest);
-  if (conv !== state.open) return;
-  let text = '';
-  let blocked = null;
-  if (who) {
-    [text, blocked] = [who.text, 'identity'];
-  } else if (!k.keyId) {
-    text = `${conv.peer.username} has not opened the chat yet, so there is no key to encrypt with. You can write once they have.`;
-  } else if (k.blocked) {
-    text = k.status === 'mismatch'
-      ? `⚠ The server now gives a different key for ${conv.peer.username} than the one this browser pinned under the same id. Someone may be intercepting: compare safety numbers before you trust this chat. Sending is stopped.`
-      : `⚠ ${conv.peer.username}'s keys changed after you verified them. Sending is stopped until you compare safety numbers again, or choose to send anyway.`;
-    blocked = 'key';
-  } else if (k.status === 'mismatch') {
-    text = `⚠ The server now gives a different key for ${conv.peer.username} than the one this browser saw under the same id. Someone may be intercepting: compare safety numbers before you trust this chat.`;
-    conv.keyChanged = true;
-  } else if (k.status === 'changed' || conv.keyChanged) {
-    conv.keyChanged = true;
-    text = `${conv.peer.username}'s keys changed (a new browser, or their storage was cleared). Compare safety numbers again to be sure it is them.`;
-  }
-  Object.assign(conv, { peerKeyId: k.keyId, peerJwk: k.jwk, verified: k.verified && !who, identity: who, blocked });
-  const warn = $('key-warning');
-  say(warn, text);
-  warn.classList.toggle('alarm', !!blocked);
-  $('trust-actions').hidden = !blocked;
-  $('peer-verified').hidden = !conv.verified;
-  // A safety number on screen is for the key it was made from.
-  if (!$('safety').hidden && conv.shownKey && conv.shownKey.jwk.x !== (k.jwk && k.jwk.x)) $('safety').hidden = true;
-  if (k.status === 'changed' || k.status === 'mismatch') await drawTimeline(conv);
-}
-
 // "Key refresh pending" until the peer's browser confirms it.
 async function drawRefresh(conv) {
   if (!conv.peerKeyId || conv.blocked) return say($('rekey-pending'), '');
@@ -495,254 +458,6 @@ $('messages').addEventListener('scroll', () => {
 });
 
 $('back').addEventListener('click', closeConversation);
-
-// --- sending ---------------------------------------------------------------------------
-
-// Sending takes the text out of the box at once, so the next message can be
-// typed (and sent) while this one is on its way. Each text is sealed into
-// the outbox (keystore.allocate), shown as "sending…", and posted by flush;
-// one the server cannot take now stays there and goes, byte for byte, when
-// it can.
-let sending = Promise.resolve();
-
-function send() {
-  const conv = state.open;
-  const text = $('text').value;
-  if (!conv || !text.trim()) return sending;
-  $('text').value = '';
-  // One failure must never stop the texts typed after it.
-  sending = sending.catch(() => {}).then(() => sendOne(conv, text));
-  return sending;
-}
-
-async function sendOne(conv, text) {
-  say($('conv-error'), '');
-  try {
-    if (!conv.peerKeyId || conv.blocked) await checkPeerKey(conv);
-    if (!conv.peerKeyId || conv.blocked) {
-      unsent(text, conv.blocked ? 'Not sent: see the warning above.' : null);
-      return;
-    }
-    await state.secure.sendText(conv.peer, conv.peerKeyId, text);
-  } catch (err) {
-    unsent(text, err.message);
-    return;
-  }
-  try {
-    if (state.open === conv) await drawPending(conv);
-  } catch (err) {
-    log('pending not drawn', err.message);
-  }
-  flushNow();	// the next text is sealed meanwhile; flushes post the outbox in order
-}
-
-// A text that was never sealed goes back in the box, or, if something new
-// was typed there meanwhile, into the error, so it is never lost unseen.
-function unsent(text, why) {
-  if ($('text').value === '') {
-    $('text').value = text;
-    if (why) say($('conv-error'), why);
-  } else {
-    say($('conv-error'), `Not sent ("${text}")${why ? `: ${why}` : ''}`);
-  }
-  $('text').focus();
-}
-
-// Sealed messages waiting in the outbox, at the end of the conversation.
-// Drawn by the send and by every catch-up; only the latest drawing counts,
-// so one that read the outbox before a catch-up cannot put back a bubble the
-// catch-up has just replaced with the stored message.
-async function drawPending(conv) {
-  if (conv !== state.open) return;
-  const generation = (conv.pendingDrawn = (conv.pendingDrawn || 0) + 1);
-  const list = await state.secure.pending(conv.peer);
-  if (conv !== state.open || generation !== conv.pendingDrawn) return;
-  for (const li of $('messages').querySelectorAll('li.pending')) li.remove();
-  for (const p of list) {
-    if (p.kind !== 'text') continue;
-    const li = clone('message-item');
-    li.classList.add('mine', 'pending');
-    li.dataset.seq = p.seq;
-    li.querySelector('.text').textContent = p.text;
-    const t = li.querySelector('time');
-    t.dateTime = new Date(p.time).toISOString();
-    t.textContent = time(p.time);
-    li.querySelector('.status').textContent = p.unlisted ? 'the server says it has it, but does not list it'
-      : conv.flushError ? 'not sent yet: will retry' : 'sending…';
-    $('messages').append(li);
-  }
-  scrollToEnd();
-}
-
-let flushTimer = null;
-let flushing = null;
-let flushAgain = false;
-
-// Posts the outbox, one round at a time in this tab (a call during a round
-// asks for one more); what could not go now is tried again in a few seconds
-// and whenever the stream reconnects.
-function flushNow() {
-  if (flushing) {
-    flushAgain = true;
-    return flushing;
-  }
-  flushing = (async () => {
-    try {
-      do {
-        flushAgain = false;
-        await flushRound();
-      } while (flushAgain);
-    } finally {
-      flushing = null;
-    }
-  })();
-  return flushing;
-}
-
-async function flushRound() {
-  clearTimeout(flushTimer);
-  flushTimer = null;
-  const conv = state.open;
-  let r;
-  try {
-    r = await state.secure.flush();
-  } catch (err) {
-    r = { sent: [], failed: [], error: err };
-  }
-  if (conv) conv.flushError = r.error;
-  if (r.error) {
-    if (conv) say($('conv-error'), `Not sent yet: ${r.error.message} It will be sent as soon as the server takes it.`);
-    flushTimer = setTimeout(flushNow, r.error.retryAfter > 0 ? r.error.retryAfter * 1000 : 5000);
-  } else if (conv && /^Not sent yet/.test($('conv-error').textContent)) {
-    say($('conv-error'), '');
-  }
-  for (const f of r.failed) {
-    if (conv && f.peer === conv.peer.id) say($('conv-error'), `A ${f.kind === 'text' ? 'message' : f.kind} could not be sent: ${f.error.message}`);
-  }
-  if (conv && conv === state.open) await catchUp().catch((err) => say($('conv-error'), err.message));
-}
-
-function flushSoon() {
-  if (!flushTimer) flushTimer = setTimeout(flushNow, 0);
-}
-
-$('composer').addEventListener('submit', (ev) => {
-  ev.preventDefault();
-  send();
-});
-
-$('text').addEventListener('keydown', (ev) => {
-  if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
-    ev.preventDefault();
-    send();
-  }
-});
-
-$('refresh-keys').addEventListener('click', async () => {
-  const conv = state.open;
-  if (!conv) return;
-  say($('conv-error'), '');
-  try {
-    if (!conv.peerKeyId || conv.blocked) await checkPeerKey(conv);
-    if (!conv.peerKeyId || conv.blocked) return;
-    await state.secure.rekey(conv.peer, conv.peerKeyId);
-    await drawRefresh(conv);
-    await flushNow();
-  } catch (err) {
-    say($('conv-error'), err.message);
-  }
-});
-
-// --- trust ---------------------------------------------------------------------------------
-
-async function showSafety() {
-  const conv = state.open;
-  if (!conv) return;
-  await checkPeerKey(conv);
-  if (!conv.peerJwk) return;
-  $('safety-peer').textContent = conv.peer.username;
-  conv.shownKey = { keyId: conv.peerKeyId, jwk: conv.peerJwk };
-  $('safety-number').textContent = await state.secure.safetyNumber(conv.peer, conv.peerJwk);
-  $('mark-verified').disabled = conv.verified;
-  $('safety').hidden = false;
-}
-
-$('show-safety').addEventListener('click', showSafety);
-$('trust-compare').addEventListener('click', showSafety);
-
-$('hide-safety').addEventListener('click', () => {
-  $('safety').hidden = true;
-});
-
-$('mark-verified').addEventListener('click', async () => {
-  const conv = state.open;
-  if (!conv || !conv.shownKey) return;
-  // Exactly the bytes whose number the user compared, whatever came since.
-  if (conv.identity) await state.secure.acceptIdentity(conv.peer);
-  await state.secure.markVerified(conv.peer, conv.shownKey.keyId, conv.shownKey.jwk);
-  conv.identity = null;
-  conv.keyChanged = false;
-  await reshow(conv);
-});
-
-$('trust-anyway').addEventListener('click', async () => {
-  const conv = state.open;
-  if (!conv) return;
-  if (conv.identity) await state.secure.acceptIdentity(conv.peer);
-  if (conv.blocked === 'key') await state.secure.acceptKey(conv.peer, conv.peerKeyId, conv.peerJwk);
-  conv.identity = null;
-  await reshow(conv);
-});
-
-// After the user trusted a key or an identity, the conversation is checked
-// again from the start: messages held under that key now open.
-async function reshow(conv) {
-  await checkPeerKey(conv);
-  $('mark-verified').disabled = conv.verified;
-  if (conv.blocked) return;
-  conv.shown.clear();
-  conv.opened = false;
-  conv.newest = 0;
-  conv.cursor = undefined;
-  $('messages').replaceChildren();
-  await catchUp();
-}
-
-// The directory lists a key for this user that this browser did not make.
-function ownKeyAlarm(foreign) {
-  state.foreign = foreign;
-  if (!foreign.length) {
-    $('own-key-alarm').hidden = true;
-    return;
-  }
-  const names = foreign.filter((k) => k.key_id).map((k) => `#${k.key_id}${k.fingerprint ? ` (${k.fingerprint})` : ''}`).join(', ');
-  $('own-key-text').textContent = foreign.some((k) => k.missing && !k.jwk)
-    ? '⚠ The server no longer lists this browser\'s key as yours, so friends may encrypt to a key that is not this browser\'s. If you did not sign in from another browser, someone may be reading what is sent to you.'
-    : `⚠ The server lists a key for you that this browser did not make: ${names}. If you did not sign in from another browser, someone may be reading what is sent to you.`;
-  $('own-key-alarm').hidden = false;
-}
-
-async function checkOwnKeys() {
-  try {
-    ownKeyAlarm(await state.secure.ownKeys());
-  } catch (err) {
-    log('own keys not checked', err.message);
-  }
-}
-
-$('own-key-republish').addEventListener('click', async () => {
-  try {
-    await state.secure.republish();
-    await checkOwnKeys();
-  } catch (err) {
-    say($('sidebar-error'), err.message);
-  }
-});
-
-$('own-key-ack').addEventListener('click', async () => {
-  await state.secure.acknowledgeOwnKeys(state.foreign || []);
-  await checkOwnKeys();
-});
 
 // --- live updates -------------------------------------------------------------------
 
@@ -882,6 +597,8 @@ $('logout').addEventListener('click', async () => {
 });
 
 initSidebar(state, { open: openConversation, close: closeConversation, presence: showPresence });
+initTrust(state, { catchUp, drawTimeline, log });
+initSending(state, { catchUp, drawRefresh, setTime, scrollToEnd, log });
 
 async function start() {
   let me;

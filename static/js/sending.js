@@ -1,0 +1,169 @@
+// sending: the chat page's outgoing side. A text leaves the box at once,
+// is sealed into the outbox (secure.js, keystore.allocate), shown as
+// "sending…", and posted by flushes, one round at a time, byte for byte,
+// until the server holds it. It knows the conversation only through the
+// hooks chat.js gives it.
+import { say, $ } from './api.js';
+import { clone } from './sidebar.js';
+import { checkPeerKey } from './trust.js';
+
+let state = null;	// chat.js's page state (secure, open conversation)
+let hooks = null;	// {catchUp(), drawRefresh(conv), setTime(el, ms), scrollToEnd(), log(op, details)}
+
+// Sending takes the text out of the box at once, so the next message can be
+// typed (and sent) while this one is on its way. Each text is sealed into
+// the outbox (keystore.allocate), shown as "sending…", and posted by flush;
+// one the server cannot take now stays there and goes, byte for byte, when
+// it can.
+let sending = Promise.resolve();
+
+function send() {
+  const conv = state.open;
+  const text = $('text').value;
+  if (!conv || !text.trim()) return sending;
+  $('text').value = '';
+  // One failure must never stop the texts typed after it.
+  sending = sending.catch(() => {}).then(() => sendOne(conv, text));
+  return sending;
+}
+
+async function sendOne(conv, text) {
+  say($('conv-error'), '');
+  try {
+    if (!conv.peerKeyId || conv.blocked) await checkPeerKey(conv);
+    if (!conv.peerKeyId || conv.blocked) {
+      unsent(text, conv.blocked ? 'Not sent: see the warning above.' : null);
+      return;
+    }
+    await state.secure.sendText(conv.peer, conv.peerKeyId, text);
+  } catch (err) {
+    unsent(text, err.message);
+    return;
+  }
+  try {
+    if (state.open === conv) await drawPending(conv);
+  } catch (err) {
+    hooks.log('pending not drawn', err.message);
+  }
+  flushNow();	// the next text is sealed meanwhile; flushes post the outbox in order
+}
+
+// A text that was never sealed goes back in the box, or, if something new
+// was typed there meanwhile, into the error, so it is never lost unseen.
+function unsent(text, why) {
+  if ($('text').value === '') {
+    $('text').value = text;
+    if (why) say($('conv-error'), why);
+  } else {
+    say($('conv-error'), `Not sent ("${text}")${why ? `: ${why}` : ''}`);
+  }
+  $('text').focus();
+}
+
+// Sealed messages waiting in the outbox, at the end of the conversation.
+// Drawn by the send and by every catch-up; only the latest drawing counts,
+// so one that read the outbox before a catch-up cannot put back a bubble the
+// catch-up has just replaced with the stored message.
+export async function drawPending(conv) {
+  if (conv !== state.open) return;
+  const generation = (conv.pendingDrawn = (conv.pendingDrawn || 0) + 1);
+  const list = await state.secure.pending(conv.peer);
+  if (conv !== state.open || generation !== conv.pendingDrawn) return;
+  for (const li of $('messages').querySelectorAll('li.pending')) li.remove();
+  for (const p of list) {
+    if (p.kind !== 'text') continue;
+    const li = clone('message-item');
+    li.classList.add('mine', 'pending');
+    li.dataset.seq = p.seq;
+    li.querySelector('.text').textContent = p.text;
+    hooks.setTime(li.querySelector('time'), p.time);
+    li.querySelector('.status').textContent = p.unlisted ? 'the server says it has it, but does not list it'
+      : conv.flushError ? 'not sent yet: will retry' : 'sending…';
+    $('messages').append(li);
+  }
+  hooks.scrollToEnd();
+}
+
+let flushTimer = null;
+let flushing = null;
+let flushAgain = false;
+
+// Posts the outbox, one round at a time in this tab (a call during a round
+// asks for one more); what could not go now is tried again in a few seconds
+// and whenever the stream reconnects.
+export function flushNow() {
+  if (flushing) {
+    flushAgain = true;
+    return flushing;
+  }
+  flushing = (async () => {
+    try {
+      do {
+        flushAgain = false;
+        await flushRound();
+      } while (flushAgain);
+    } finally {
+      flushing = null;
+    }
+  })();
+  return flushing;
+}
+
+async function flushRound() {
+  clearTimeout(flushTimer);
+  flushTimer = null;
+  const conv = state.open;
+  let r;
+  try {
+    r = await state.secure.flush();
+  } catch (err) {
+    r = { sent: [], failed: [], error: err };
+  }
+  if (conv) conv.flushError = r.error;
+  if (r.error) {
+    if (conv) say($('conv-error'), `Not sent yet: ${r.error.message} It will be sent as soon as the server takes it.`);
+    flushTimer = setTimeout(flushNow, r.error.retryAfter > 0 ? r.error.retryAfter * 1000 : 5000);
+  } else if (conv && /^Not sent yet/.test($('conv-error').textContent)) {
+    say($('conv-error'), '');
+  }
+  for (const f of r.failed) {
+    if (conv && f.peer === conv.peer.id) say($('conv-error'), `A ${f.kind === 'text' ? 'message' : f.kind} could not be sent: ${f.error.message}`);
+  }
+  if (conv && conv === state.open) await hooks.catchUp().catch((err) => say($('conv-error'), err.message));
+}
+
+export function flushSoon() {
+  if (!flushTimer) flushTimer = setTimeout(flushNow, 0);
+}
+
+// Binds the composer and the refresh button to the page's state and hooks.
+export function initSending(pageState, conversationHooks) {
+  state = pageState;
+  hooks = conversationHooks;
+  $('composer').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    send();
+  });
+
+  $('text').addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+      ev.preventDefault();
+      send();
+    }
+  });
+
+  $('refresh-keys').addEventListener('click', async () => {
+    const conv = state.open;
+    if (!conv) return;
+    say($('conv-error'), '');
+    try {
+      if (!conv.peerKeyId || conv.blocked) await checkPeerKey(conv);
+      if (!conv.peerKeyId || conv.blocked) return;
+      await state.secure.rekey(conv.peer, conv.peerKeyId);
+      await hooks.drawRefresh(conv);
+      await flushNow();
+    } catch (err) {
+      say($('conv-error'), err.message);
+    }
+  });
+}
