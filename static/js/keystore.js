@@ -34,7 +34,7 @@ function req(r) {
 
 function open() {
   if (!dbp) {
-    const r = indexedDB.open(DB_NAME, 2);
+    const r = indexedDB.open(DB_NAME, 3);
     r.onupgradeneeded = (ev) => {
       const db = r.result;
       if (ev.oldVersion < 1) {
@@ -53,12 +53,23 @@ function open() {
         accepted.createIndex('peer', 'peer', { unique: false });
         db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
       }
+      // Version 3 changes no store: it names per-pair state by the pair's
+      // tag (secure.js). Raising it closes every tab still running code that
+      // counts under key ids (onversionchange below), so no two codes ever
+      // allocate one counter under two names.
     };
-    // Another tab that opens a newer version asks this one to let go.
-    r.onsuccess = () => {
-      r.result.onversionchange = () => r.result.close();
-    };
-    dbp = req(r);
+    // (A tab of an older version that does not let go keeps this one
+    // waiting until it is closed: never both at once.)
+    dbp = req(r).then((db) => {
+      // Another tab that opens a newer version asks this one to let go;
+      // this page's code is then out of date and stores nothing more.
+      db.onversionchange = () => {
+        db.close();
+        dbp = Promise.reject(new Error('A newer version of Sealed is open in another tab: reload this page.'));
+        dbp.catch(() => {});
+      };
+      return db;
+    });
   }
   return dbp;
 }
@@ -111,12 +122,16 @@ export async function peerKeys(peerId) {
 export const tagDir = (s, r, tag, epoch) => `${s}>${r}:${tag}:${epoch}`;
 export const dirKey = (s, r, sk, rk, epoch) => `${s}>${r}:${sk}>${rk}:${epoch}`;
 
-// The highest of the version-1 counters of a direction's old names.
+// The highest counter used or accepted under a direction's old names: a
+// number (version 1, and the sending counters of earlier builds) or a
+// window under "rx:" (received, earlier builds).
 async function legacyHigh(legacy) {
   let best = 0;
   for (const d of legacy) {
     const v = await get('counters', d);
     if (typeof v === 'number') best = Math.max(best, v);
+    const w = await get('counters', `rx:${d}`);
+    if (w && Number.isSafeInteger(w.high)) best = Math.max(best, w.high);
   }
   return best;
 }
@@ -225,9 +240,19 @@ export async function admit(rec, legacy = []) {
           (!prior.kind || prior.kind === rec.kind);
         return done({ verdict: same ? 'again' : 'replay', gap: 0, prior });
       }
-      const slot = accepted.index('slot').getKey([rec.dir, rec.counter]);
-      slot.onsuccess = () => {
-        if (slot.result !== undefined) return done({ verdict: 'replay', gap: 0, prior: null });
+      // The slot under its name and every old name of the direction.
+      const names = [rec.dir, ...legacy];
+      let left = names.length;
+      let taken = false;
+      for (const name of names) {
+        const slot = accepted.index('slot').getKey([name, rec.counter]);
+        slot.onsuccess = () => {
+          if (slot.result !== undefined) taken = true;
+          if (--left === 0) decide();
+        };
+      }
+      const decide = () => {
+        if (taken) return done({ verdict: 'replay', gap: 0, prior: null });
         const record = () => accepted.put(rec, rec.id);
         if (!rec.rx) {
           record();

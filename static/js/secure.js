@@ -144,7 +144,18 @@ export class Secure extends Pins {
     if (!p) {
       const { mine, theirs } = await this.aliasIds(peer, myKeyId, peerKeyId);
       let legacy = 1;
-      for (const m of mine) for (const t of theirs) legacy = Math.max(legacy, (await ks.getState(`epoch:${peer.id}:${m}:${t}`)) || 1);
+      let earlier = null;	// a record an earlier build kept under ids
+      for (const m of mine) {
+        for (const t of theirs) {
+          legacy = Math.max(legacy, (await ks.getState(`epoch:${peer.id}:${m}:${t}`)) || 1);
+          const old = await ks.getState(`pair:${peer.id}:${m}:${t}`);
+          if (old && Number.isSafeInteger(old.epoch) && (!earlier || old.epoch > earlier.epoch)) earlier = old;
+        }
+      }
+      if (earlier && earlier.epoch >= legacy) {
+        this.pairs.set(key, earlier);
+        return earlier;
+      }
       p = { epoch: legacy, since: 0, sent: 0, pending: null, peerEpoch: 0, rxEpochs: [], delivered: null, read: null,
         told: { delivered: null, read: null } };
     }
@@ -366,7 +377,8 @@ export class Secure extends Pins {
     const next = kind === 'rekey' ? await this.keys(this.me.id, peer.id, myKeyId, peer, peerKeyId, epoch + 1) : null;
     const seen = await this.received(peer, myKeyId, peerKeyId, pair);
     const { counter, seq } = await ks.allocate(dk, legacy, async (c) => {
-      const frame = e2ee.encodeFrame(kind, Date.now(), seen, body);
+      // A refresh leads from the epoch it is sealed under, whatever another tab did meanwhile.
+      const frame = e2ee.encodeFrame(kind, Date.now(), seen, kind === 'rekey' ? { to: epoch + 1 } : body);
       const sealed = kind === 'rekey'
         ? await e2ee.sealRekey(keys, next.keys, this.me.id, peer.id, c, frame)
         : await e2ee.seal(keys, this.me.id, peer.id, c, frame);
