@@ -7,7 +7,7 @@ import { api, say, setCsrf, $ } from './api.js';
 import { acceptedOf } from './keystore.js';
 import { fromTheFuture } from './ledger.js';
 import { Secure } from './secure.js';
-import { drawPending, flushNow, flushSoon, initSending } from './sending.js';
+import { deliverInBackground, drawPending, flushNow, flushSoon, initSending } from './sending.js';
 import { checkOwnKeys, checkPeerKey, initTrust, ownKeyAlarm } from './trust.js';
 import { clone, initSidebar, online, refreshSidebar, time } from './sidebar.js';
 
@@ -546,33 +546,6 @@ async function onEvent(e) {
     default:
       break;
   }
-}
-
-// A message to a conversation that is not open is still checked here, so
-// that this browser can tell its sender "delivered" in a sealed receipt;
-// nothing is drawn. The server's marker keeps the unread badge.
-async function deliverInBackground(f) {
-  const peer = { id: f.user_id, username: f.username };
-  if (state.open && state.open.peer.id === peer.id) return;
-  if (await state.secure.identityCheck(peer)) return;
-  const k = await state.secure.peerKeyState(peer);
-  let after = await state.secure.synced(peer);
-  let upto = 0;
-  let news = false;
-  for (;;) {
-    const page = await api('GET', `/api/messages?${query({ with: peer.username, after, limit: 200 })}`);
-    for (const m of page.messages) {
-      const r = await state.secure.process(m, peer);
-      if (r.ok && m.sender_id === peer.id && r.kind === 'text') upto = m.id;
-      if (r.ok && m.sender_id === peer.id && r.kind !== 'receipt' && !r.again) news = true;
-      if (state.secure.needsAnswer(m, r) && k.keyId && !k.blocked) await state.secure.sendAnnouncement(peer, k.keyId);
-    }
-    if (page.messages.length) after = page.messages[page.messages.length - 1].id;
-    await state.secure.setSynced(peer, after);
-    if (!page.more || !page.messages.length) break;
-  }
-  if (news && k.keyId && !k.blocked && await state.secure.sendReceipt(peer, k.keyId, false)) flushSoon();
-  if (upto) await api('POST', '/api/messages/delivered', { with: peer.username, upto }).catch(() => {});
 }
 
 document.addEventListener('visibilitychange', () => {

@@ -3,7 +3,7 @@
 // "sending…", and posted by flushes, one round at a time, byte for byte,
 // until the server holds it. It knows the conversation only through the
 // hooks chat.js gives it.
-import { say, $ } from './api.js';
+import { api, say, $ } from './api.js';
 import { clone } from './sidebar.js';
 import { checkPeerKey } from './trust.js';
 
@@ -134,6 +134,33 @@ async function flushRound() {
 
 export function flushSoon() {
   if (!flushTimer) flushTimer = setTimeout(flushNow, 0);
+}
+
+// A message to a conversation that is not open is still checked here, so
+// that this browser can tell its sender "delivered" in a sealed receipt;
+// nothing is drawn. The server's marker keeps the unread badge.
+export async function deliverInBackground(f) {
+  const peer = { id: f.user_id, username: f.username };
+  if (state.open && state.open.peer.id === peer.id) return;
+  if (await state.secure.identityCheck(peer)) return;
+  const k = await state.secure.peerKeyState(peer);
+  let after = await state.secure.synced(peer);
+  let upto = 0;
+  let news = false;
+  for (;;) {
+    const page = await api('GET', `/api/messages?${new URLSearchParams({ with: peer.username, after, limit: 200 })}`);
+    for (const m of page.messages) {
+      const r = await state.secure.process(m, peer);
+      if (r.ok && m.sender_id === peer.id && r.kind === 'text') upto = m.id;
+      if (r.ok && m.sender_id === peer.id && r.kind !== 'receipt' && !r.again) news = true;
+      if (state.secure.needsAnswer(m, r) && k.keyId && !k.blocked) await state.secure.sendAnnouncement(peer, k.keyId);
+    }
+    if (page.messages.length) after = page.messages[page.messages.length - 1].id;
+    await state.secure.setSynced(peer, after);
+    if (!page.more || !page.messages.length) break;
+  }
+  if (news && k.keyId && !k.blocked && await state.secure.sendReceipt(peer, k.keyId, false)) flushSoon();
+  if (upto) await api('POST', '/api/messages/delivered', { with: peer.username, upto }).catch(() => {});
 }
 
 // Binds the composer and the refresh button to the page's state and hooks.
