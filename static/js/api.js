@@ -13,6 +13,21 @@ export class ApiError extends Error {
 
 let csrfToken = null;
 
+// Whether the server answered: each call tells the listeners (connection.js)
+// true for any answer of the server's own, false when nothing came back or
+// only the proxy answered that the service behind it is away.
+const reachListeners = new Set();
+
+export function onReachable(fn) {
+  reachListeners.add(fn);
+}
+
+function reached(ok) {
+  for (const fn of reachListeners) fn(ok);
+}
+
+const AWAY = new Set([502, 503, 504]);
+
 export function setCsrf(token) {
   csrfToken = token;
 }
@@ -30,8 +45,10 @@ export async function api(method, path, body) {
       credentials: 'same-origin',
     });
   } catch {
+    reached(false);
     throw new ApiError(0, 'network', 'The server cannot be reached; check your connection.');
   }
+  reached(!AWAY.has(res.status));
   if (res.status === 204) {
     await res.arrayBuffer().catch(() => {});
     return null;
@@ -54,6 +71,17 @@ export async function api(method, path, body) {
 function formatWait(seconds) {
   if (seconds < 90) return `${seconds} seconds`;
   return `${Math.ceil(seconds / 60)} minutes`;
+}
+
+// Whether err only says the server is out of reach (the offline banner says that).
+export function unreachable(err) {
+  return err instanceof ApiError && (err.status === 0 || AWAY.has(err.status));
+}
+
+// Shows an error's message, unless it only says the server is out of reach:
+// the connection banner says that, and an error left from it would be stale.
+export function sayError(el, err) {
+  if (!unreachable(err)) say(el, err.message);
 }
 
 // Shows text (or hides the element when text is empty).

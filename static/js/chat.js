@@ -3,13 +3,17 @@
 // updates from the event stream, and a full re-fetch whenever the stream
 // reconnects, so nothing missed while it was down is lost. Every piece of
 // user data goes into the page with textContent only.
-import { api, say, setCsrf, $ } from './api.js';
-import { acceptedOf } from './keystore.js';
+import { api, say, sayError, setCsrf, $ } from './api.js';
+import { initConnection, isOffline, streamLost, streamOpened } from './connection.js';
+import { acceptedOf, getState, updateState } from './keystore.js';
+import { fillText, relayout } from './layout.js';
 import { fromTheFuture } from './ledger.js';
+import { closeNotifyPanel, initNotify, newMessage, showUnread } from './notify.js';
 import { Secure } from './secure.js';
 import { deliverInBackground, drawPending, flushNow, flushSoon, initSending } from './sending.js';
-import { checkOwnKeys, checkPeerKey, initTrust, ownKeyAlarm } from './trust.js';
-import { clone, initSidebar, online, refreshSidebar, time } from './sidebar.js';
+import { initSwitcher, onEscape } from './switcher.js';
+import { checkOwnKeys, checkPeerKey, closeSafety, initTrust, nudgeVerify, ownKeyAlarm } from './trust.js';
+import { clone, initSidebar, online, redrawPresence, refreshSidebar, time } from './sidebar.js';
 
 const PAGE = 50;
 
@@ -28,8 +32,10 @@ function log(op, details) {
 
 // --- the conversation ----------------------------------------------------------------
 
+// While this browser is offline nobody is shown online: it cannot know.
 function showPresence(f) {
-  $('peer-presence').textContent = online(f) ? 'online' : f.last_seen ? `last seen ${time(f.last_seen)}` : 'offline';
+  $('peer-presence').textContent = isOffline() ? 'presence unknown while you are offline'
+    : online(f) ? 'online' : f.last_seen ? `last seen ${time(f.last_seen)}` : 'offline';
   $('peer-presence').classList.toggle('on', online(f));
 }
 
@@ -74,7 +80,7 @@ function entry(m, result) {
     if (result.ok) {
       // The sender's own clock, sealed with the text; the server's time is not believed.
       setTime(t, result.time);
-      li.querySelector('.text').textContent = result.text;
+      fillText(li.querySelector('.text'), result.text);
       if (result.legacy) flag(li, 'Sent with an older version: its time is the server\'s.');
       if (fromTheFuture(result.time, Date.now())) flag(li, 'Its sender\'s clock was ahead of yours.');
     } else {
@@ -95,6 +101,8 @@ function entry(m, result) {
   }
   const status = li.querySelector('.status');
   if (mine && status) status.textContent = result.ok ? statusOf(li) : '';
+  const who = li.querySelector('.who');
+  if (who) who.textContent = `${mine ? 'You' : conv.peer.username}, ${li.querySelector('time').textContent}: `;
   return li;
 }
 
@@ -212,8 +220,10 @@ async function show(messages) {
     const theirs = m.sender_id !== state.me.id;
     if (theirs && result.ok && result.kind === 'text') conv.newestTheirs = Math.max(conv.newestTheirs, m.id);
     if (theirs && result.ok && !result.again && result.kind !== 'receipt') news = true;
+    // Arrived while the conversation was open (not history on opening it).
+    if (theirs && result.ok && !result.again && result.kind === 'text' && conv.opened && li) conv.arrived.push({ li, text: result.text });
     if (state.secure.needsAnswer(m, result) && conv.peerKeyId && !conv.blocked) {
-      await state.secure.sendAnnouncement(conv.peer, conv.peerKeyId).catch((err) => say($('conv-error'), err.message));
+      await state.secure.sendAnnouncement(conv.peer, conv.peerKeyId).catch((err) => sayError($('conv-error'), err));
       flushSoon();
     }
   }
@@ -319,8 +329,57 @@ async function catchUpNow() {
   await drawChecks();
   refreshStatuses();
   await drawRefresh(conv);
+  arrivals(conv);
+  settle(conv);
   await markRead(news);
-  scrollToEnd();
+}
+
+// New messages of the open conversation: said to a screen reader (only
+// these, never a status change), counted in the title and notified while
+// the tab is hidden, and offered as "↓ N new" to a reader scrolled up.
+function arrivals(conv) {
+  const got = conv.arrived.splice(0);
+  if (!got.length) return;
+  $('announce').textContent = got.slice(-3).map((a) => `${conv.peer.username}: ${a.text}`).join('\n');
+  if (document.visibilityState !== 'visible') {
+    conv.unseen += got.length;
+    if (!conv.divider) conv.divider = Number(got[0].li.dataset.id);
+    newMessage(conv.peer);
+    drawUnread();
+  }
+  if (!conv.stick) {
+    conv.pill += got.length;
+    drawPill(conv);
+  }
+}
+
+function drawPill(conv) {
+  const pill = $('new-pill');
+  pill.hidden = !conv.pill;
+  pill.textContent = `↓ ${conv.pill} new`;
+  pill.setAttribute('aria-label', `${conv.pill} new message${conv.pill === 1 ? '' : 's'}: go to the newest`);
+}
+
+// Separators, groups and the divider drawn again; then the view stays where
+// the reader is, unless they were at the newest (or just sent): then it
+// follows the newest.
+function settle(conv, { toEnd = false } = {}) {
+  if (conv !== state.open) return;
+  const ol = $('messages');
+  relayout(ol, { divider: conv.divider });
+  if (toEnd || conv.stick) scrollToEnd();
+  if (conv.firstSettle) {
+    conv.firstSettle = false;
+    // A long unread run opens at its start, not at its end.
+    const d = ol.querySelector('li.divider');
+    if (d && d.offsetTop < ol.scrollTop) ol.scrollTop = d.offsetTop - 8;
+  }
+}
+
+function drawUnread() {
+  let total = 0;
+  for (const b of $('friends').querySelectorAll('.unread:not([hidden])')) total += Number(b.textContent) || 0;
+  showUnread(total + (state.open ? state.open.unseen : 0));
 }
 
 function trimToNewest() {
@@ -359,6 +418,7 @@ async function loadOlderNow() {
     await drawTimeline(conv);
     await drawChecks();
     refreshStatuses();
+    relayout(ol, { divider: conv.divider });
     ol.scrollTop += ol.scrollHeight - before;
   } finally {
     conv.loadingOlder = false;
@@ -378,6 +438,11 @@ async function markRead(news) {
   // said to be read asks for a receipt.
   const unseen = visible && conv.newestTheirs > conv.receiptRead;
   if (conv.peerKeyId && !conv.blocked && (news || unseen)) receiptSoon(conv);
+  // Where "New messages" goes next time: after what was on screen now.
+  if (visible && conv.newestTheirs > conv.readUpto) {
+    conv.readUpto = conv.newestTheirs;
+    await updateState(`read:${conv.peer.id}`, (old) => Math.max(old || 0, conv.newestTheirs)).catch(() => {});
+  }
   if (conv.newestTheirs <= conv.marked[what]) return;
   const upto = conv.newestTheirs;
   try {
@@ -386,6 +451,7 @@ async function markRead(news) {
     if (what === 'read') conv.marked.delivered = Math.max(conv.marked.delivered, upto);
     const badge = document.querySelector(`#friends li[data-user="${CSS.escape(conv.peer.username)}"] .unread`);
     if (badge && what === 'read') badge.hidden = true;
+    drawUnread();
   } catch (err) {
     log('marker refused', err.message);
   }
@@ -412,6 +478,16 @@ function receiptSoon(conv) {
 function scrollToEnd() {
   const ol = $('messages');
   ol.scrollTop = ol.scrollHeight;
+  if (state.open) {
+    state.open.stick = true;
+    state.open.pill = 0;
+    drawPill(state.open);
+  }
+}
+
+// Whether the reader is at the newest message (so new ones should follow).
+function atEnd(ol) {
+  return ol.scrollHeight - ol.scrollTop - ol.clientHeight < 48;
 }
 
 // "Key refresh pending" until the peer's browser confirms it.
@@ -427,26 +503,41 @@ async function drawRefresh(conv) {
 async function openConversation(name) {
   const f = state.friends.get(name);
   if (!f) return;
+  const readUpto = (await getState(`read:${f.user_id}`).catch(() => 0)) || 0;
   state.open = {
     peer: { id: f.user_id, username: f.username }, peerKeyId: null, peerJwk: null, newest: 0, newestTheirs: 0,
     marked: { read: 0, delivered: 0 }, receiptRead: 0, blocked: null, verified: false, keyChanged: false, shown: new Set(),
+    // The view: following the newest (stick), "↓ N new" (pill), messages
+    // that came while the tab was hidden (unseen), "New messages" above the
+    // first message after what was read last time in this browser (divider).
+    arrived: [], stick: true, pill: 0, unseen: 0, readUpto, divider: readUpto ? readUpto + 1 : 0, firstSettle: true,
   };
   $('peer-name').textContent = f.username;
   showPresence(f);
   $('messages').replaceChildren();
   say($('conv-error'), '');
   say($('rekey-pending'), '');
+  $('announce').textContent = '';
+  drawPill(state.open);
   $('safety').hidden = true;
+  $('verify-nudge').hidden = true;
   $('conversation').hidden = false;
   $('no-conversation').hidden = true;
   document.body.classList.add('in-conversation');
-  for (const li of $('friends').children) li.classList.toggle('active', li.dataset.user === name);
+  for (const li of $('friends').children) {
+    li.classList.toggle('active', li.dataset.user === name);
+    // Open means on screen: its count goes from the badge and the title.
+    if (li.dataset.user === name) li.querySelector('.unread').hidden = true;
+  }
   $('messages').dataset.loading = '1';
+  const conv = state.open;
+  drawUnread();
   try {
-    await checkPeerKey(state.open);
+    await checkPeerKey(conv);
     await catchUp();
+    await nudgeVerify(conv);
   } catch (err) {
-    say($('conv-error'), err.message);
+    sayError($('conv-error'), err);
   } finally {
     delete $('messages').dataset.loading;
   }
@@ -454,8 +545,19 @@ async function openConversation(name) {
 }
 
 $('messages').addEventListener('scroll', () => {
-  if ($('messages').scrollTop < 40) loadOlder().catch((err) => say($('conv-error'), err.message));
+  const ol = $('messages');
+  const conv = state.open;
+  if (conv) {
+    conv.stick = atEnd(ol);
+    if (conv.stick && conv.pill) {
+      conv.pill = 0;
+      drawPill(conv);
+    }
+  }
+  if (ol.scrollTop < 40) loadOlder().catch((err) => sayError($('conv-error'), err));
 });
+
+$('new-pill').addEventListener('click', scrollToEnd);
 
 $('back').addEventListener('click', closeConversation);
 
@@ -464,11 +566,11 @@ $('back').addEventListener('click', closeConversation);
 function connect() {
   const es = new EventSource('/api/events');
   es.addEventListener('open', () => {
-    $('conn').classList.add('on');
+    streamOpened();
     resync();
   });
   es.addEventListener('error', () => {
-    $('conn').classList.remove('on');
+    streamLost();
     // A closed stream (the session ended) does not come back by itself.
     if (es.readyState === EventSource.CLOSED) setTimeout(checkSession, 2000);
   });
@@ -505,7 +607,7 @@ function resync() {
       }
       await flushNow();
     } catch (err) {
-      say($('sidebar-error'), err.message);
+      sayError($('sidebar-error'), err);
     } finally {
       resyncing = null;
     }
@@ -549,16 +651,26 @@ async function onEvent(e) {
 }
 
 document.addEventListener('visibilitychange', () => {
-  if (document.visibilityState === 'visible' && state.open) serial(() => markRead(false));
+  if (document.visibilityState !== 'visible' || !state.open) return;
+  state.open.unseen = 0;
+  drawUnread();
+  serial(() => markRead(false));
 });
+
+// Back online: errors that were only about the connection go, and
+// everything missed is fetched and everything waiting is sent (resync).
+function backOnline() {
+  for (const id of ['conv-error', 'sidebar-error']) say($(id), '');
+  resync();
+}
 
 // --- start ------------------------------------------------------------------------------
 
-$('debug').checked = state.debug;
-$('debug').addEventListener('change', () => {
-  state.debug = $('debug').checked;
-  localStorage.setItem('e2ee-debug', state.debug ? '1' : '0');
-  console.info(`[e2ee] debug log ${state.debug ? 'on' : 'off'}`);
+// The debug log is switched on the account page (it sets e2ee-debug); a
+// chat page open meanwhile follows at once.
+if (state.debug) console.info('[e2ee] debug log on (switch it off on the account page)');
+window.addEventListener('storage', (ev) => {
+  if (ev.key === 'e2ee-debug') state.debug = ev.newValue === '1';
 });
 
 $('logout').addEventListener('click', async () => {
@@ -569,9 +681,28 @@ $('logout').addEventListener('click', async () => {
   }
 });
 
-initSidebar(state, { open: openConversation, close: closeConversation, presence: showPresence });
+initSidebar(state, { open: openConversation, close: closeConversation, presence: showPresence, drawn: drawUnread });
 initTrust(state, { catchUp, drawTimeline, log });
-initSending(state, { catchUp, drawRefresh, setTime, scrollToEnd, log });
+initSending(state, {
+  catchUp, drawRefresh, setTime, log,
+  settle: (conv, toEnd) => settle(conv, { toEnd }),
+  sent: (conv) => {
+    conv.divider = 0;
+    settle(conv, { toEnd: true });
+  },
+});
+initConnection({
+  onBack: backOnline,
+  onChange: () => {
+    redrawPresence();
+    const f = state.open && state.friends.get(state.open.peer.username);
+    if (f) showPresence(f);
+  },
+});
+initNotify(openConversation);
+initSwitcher(state, openConversation);
+onEscape(closeSafety);
+onEscape(closeNotifyPanel);
 
 async function start() {
   let me;
@@ -579,7 +710,7 @@ async function start() {
     me = await api('GET', '/api/me');
   } catch (err) {
     if (err.status === 401) location.assign('/');
-    else say($('sidebar-error'), err.message);
+    else sayError($('sidebar-error'), err);
     return;
   }
   setCsrf(me.csrf_token);

@@ -3,12 +3,16 @@
 // "sending…", and posted by flushes, one round at a time, byte for byte,
 // until the server holds it. It knows the conversation only through the
 // hooks chat.js gives it.
-import { api, say, $ } from './api.js';
+import { api, say, sayError, $ } from './api.js';
+import { isOffline } from './connection.js';
+import { fillText } from './layout.js';
+import { newMessage } from './notify.js';
 import { clone } from './sidebar.js';
 import { checkPeerKey } from './trust.js';
 
 let state = null;	// chat.js's page state (secure, open conversation)
-let hooks = null;	// {catchUp(), drawRefresh(conv), setTime(el, ms), scrollToEnd(), log(op, details)}
+// {catchUp(), drawRefresh(conv), setTime(el, ms), settle(conv, toEnd), sent(conv), log(op, details)}
+let hooks = null;
 
 // Sending takes the text out of the box at once, so the next message can be
 // typed (and sent) while this one is on its way. Each text is sealed into
@@ -22,6 +26,7 @@ function send() {
   const text = $('text').value;
   if (!conv || !text.trim()) return sending;
   $('text').value = '';
+  grow();
   // One failure must never stop the texts typed after it.
   sending = sending.catch(() => {}).then(() => sendOne(conv, text));
   return sending;
@@ -41,11 +46,26 @@ async function sendOne(conv, text) {
     return;
   }
   try {
-    if (state.open === conv) await drawPending(conv);
+    if (state.open === conv) {
+      await drawPending(conv);
+      hooks.sent(conv);
+    }
   } catch (err) {
     hooks.log('pending not drawn', err.message);
   }
   flushNow();	// the next text is sealed meanwhile; flushes post the outbox in order
+}
+
+// The box grows with its text up to about eight lines, then scrolls.
+const MAX_LINES = 8;
+
+function grow() {
+  const t = $('text');
+  const cs = getComputedStyle(t);
+  const line = parseFloat(cs.lineHeight) || 20;
+  const extra = parseFloat(cs.paddingTop) + parseFloat(cs.paddingBottom) + parseFloat(cs.borderTopWidth) + parseFloat(cs.borderBottomWidth);
+  t.style.height = 'auto';
+  t.style.height = `${Math.min(t.scrollHeight + parseFloat(cs.borderTopWidth) + parseFloat(cs.borderBottomWidth), line * MAX_LINES + extra)}px`;
 }
 
 // A text that was never sealed goes back in the box, or, if something new
@@ -53,6 +73,7 @@ async function sendOne(conv, text) {
 function unsent(text, why) {
   if ($('text').value === '') {
     $('text').value = text;
+    grow();
     if (why) say($('conv-error'), why);
   } else {
     say($('conv-error'), `Not sent ("${text}")${why ? `: ${why}` : ''}`);
@@ -69,19 +90,39 @@ export async function drawPending(conv) {
   const generation = (conv.pendingDrawn = (conv.pendingDrawn || 0) + 1);
   const list = await state.secure.pending(conv.peer);
   if (conv !== state.open || generation !== conv.pendingDrawn) return;
-  for (const li of $('messages').querySelectorAll('li.pending')) li.remove();
+  // Bubbles are updated in place, not drawn anew: a Retry under the
+  // pointer must still be there when the click lands.
+  const ol = $('messages');
+  const old = new Map([...ol.querySelectorAll('li.pending')].map((li) => [li.dataset.seq, li]));
+  const want = [];
   for (const p of list) {
     if (p.kind !== 'text') continue;
-    const li = clone('message-item');
-    li.classList.add('mine', 'pending');
-    li.dataset.seq = p.seq;
-    li.querySelector('.text').textContent = p.text;
-    hooks.setTime(li.querySelector('time'), p.time);
+    let li = old.get(String(p.seq));
+    old.delete(String(p.seq));
+    if (!li) {
+      li = clone('message-item');
+      li.classList.add('mine', 'pending');
+      li.dataset.seq = p.seq;
+      fillText(li.querySelector('.text'), p.text);
+      hooks.setTime(li.querySelector('time'), p.time);
+      li.querySelector('.who').textContent = `You, ${li.querySelector('time').textContent}: `;
+      li.querySelector('.retry').addEventListener('click', () => flushNow());
+    }
+    // Sealed and kept in this browser: "not sent" only says the server has
+    // not taken it yet; it goes by itself when the server is back, or now
+    // with Retry.
+    const stuck = !p.unlisted && !!(conv.flushError || isOffline());
     li.querySelector('.status').textContent = p.unlisted ? 'the server says it has it, but does not list it'
-      : conv.flushError ? 'not sent yet: will retry' : 'sending…';
-    $('messages').append(li);
+      : stuck ? 'not sent' : 'sending…';
+    li.classList.toggle('stuck', stuck);
+    li.querySelector('.retry').hidden = !stuck;
+    want.push(li);
   }
-  hooks.scrollToEnd();
+  for (const li of old.values()) li.remove();
+  // In outbox order, after everything the server holds; moved only when not so already.
+  const tail = [...ol.children].slice(-want.length);
+  if (want.some((li, i) => tail[i] !== li)) ol.append(...want);
+  hooks.settle(conv, false);
 }
 
 let flushTimer = null;
@@ -119,17 +160,20 @@ async function flushRound() {
   } catch (err) {
     r = { sent: [], failed: [], error: err };
   }
+  const wasStuck = conv && conv.flushError;
   if (conv) conv.flushError = r.error;
   if (r.error) {
-    if (conv) say($('conv-error'), `Not sent yet: ${r.error.message} It will be sent as soon as the server takes it.`);
+    // Unreachable is said by the offline banner; anything else here.
+    if (conv && r.error.code !== 'network') say($('conv-error'), `Not sent yet: ${r.error.message} It will be sent as soon as the server takes it.`);
     flushTimer = setTimeout(flushNow, r.error.retryAfter > 0 ? r.error.retryAfter * 1000 : 5000);
+    if (conv && !wasStuck) await drawPending(conv).catch(() => {});
   } else if (conv && /^Not sent yet/.test($('conv-error').textContent)) {
     say($('conv-error'), '');
   }
   for (const f of r.failed) {
     if (conv && f.peer === conv.peer.id) say($('conv-error'), `A ${f.kind === 'text' ? 'message' : f.kind} could not be sent: ${f.error.message}`);
   }
-  if (conv && conv === state.open) await hooks.catchUp().catch((err) => say($('conv-error'), err.message));
+  if (conv && conv === state.open) await hooks.catchUp().catch((err) => sayError($('conv-error'), err));
 }
 
 export function flushSoon() {
@@ -147,11 +191,13 @@ export async function deliverInBackground(f) {
   let after = await state.secure.synced(peer);
   let upto = 0;
   let news = false;
+  let texts = 0;
   for (;;) {
     const page = await api('GET', `/api/messages?${new URLSearchParams({ with: peer.username, after, limit: 200 })}`);
     for (const m of page.messages) {
       const r = await state.secure.process(m, peer);
       if (r.ok && m.sender_id === peer.id && r.kind === 'text') upto = m.id;
+      if (r.ok && m.sender_id === peer.id && r.kind === 'text' && !r.again) texts++;
       if (r.ok && m.sender_id === peer.id && r.kind !== 'receipt' && !r.again) news = true;
       if (state.secure.needsAnswer(m, r) && k.keyId && !k.blocked) await state.secure.sendAnnouncement(peer, k.keyId);
     }
@@ -159,6 +205,8 @@ export async function deliverInBackground(f) {
     await state.secure.setSynced(peer, after);
     if (!page.more || !page.messages.length) break;
   }
+  // Checked and opened here, so the notification is for a real message.
+  if (texts) newMessage(peer);
   if (news && k.keyId && !k.blocked && await state.secure.sendReceipt(peer, k.keyId, false)) flushSoon();
   if (upto) await api('POST', '/api/messages/delivered', { with: peer.username, upto }).catch(() => {});
 }
@@ -172,11 +220,21 @@ export function initSending(pageState, conversationHooks) {
     send();
   });
 
+  // Enter sends and Shift+Enter makes a new line; on a touch screen,
+  // where Shift is not at hand, Enter makes a new line and ↵ / Send are buttons.
+  const touch = matchMedia('(pointer: coarse)');
   $('text').addEventListener('keydown', (ev) => {
-    if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+    if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing && !touch.matches) {
       ev.preventDefault();
       send();
     }
+  });
+  $('text').addEventListener('input', grow);
+  $('newline').addEventListener('click', () => {
+    const t = $('text');
+    t.setRangeText('\n', t.selectionStart, t.selectionEnd, 'end');
+    t.focus();
+    grow();
   });
 
   $('refresh-keys').addEventListener('click', async () => {
@@ -190,7 +248,7 @@ export function initSending(pageState, conversationHooks) {
       await hooks.drawRefresh(conv);
       await flushNow();
     } catch (err) {
-      say($('conv-error'), err.message);
+      sayError($('conv-error'), err);
     }
   });
 }

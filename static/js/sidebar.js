@@ -1,12 +1,13 @@
 // sidebar: the chat page's left side: friends with presence and unread
 // badges, incoming and sent requests with their buttons, the add-friend box.
 // It knows the conversation only through the hooks chat.js gives it.
-import { api, say, $ } from './api.js';
+import { api, say, sayError, $ } from './api.js';
+import { isOffline } from './connection.js';
 
 const ONLINE_MS = 60 * 1000;
 
 let state = null;	// chat.js's page state (friends, open conversation)
-let hooks = null;	// {open(name), close(), presence(friend)}
+let hooks = null;	// {open(name), close(), presence(friend), drawn()}
 
 export function clone(id) {
   return $(id).content.firstElementChild.cloneNode(true);
@@ -19,8 +20,24 @@ export function time(iso) {
     : d.toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
 }
 
+// Never while this browser is offline itself: it cannot know.
 export function online(f) {
-  return f.online && f.last_seen && Date.now() - Date.parse(f.last_seen) < ONLINE_MS + 30_000;
+  return !isOffline() && f.online && f.last_seen && Date.now() - Date.parse(f.last_seen) < ONLINE_MS + 30_000;
+}
+
+// Presence in words as well as colour.
+function presenceText(f) {
+  return isOffline() ? 'unknown' : online(f) ? 'online' : 'offline';
+}
+
+// The dots and words again, from what was fetched last (the connection changed).
+export function redrawPresence() {
+  for (const li of $('friends').children) {
+    const f = state.friends.get(li.dataset.user);
+    if (!f) continue;
+    li.querySelector('.dot').classList.toggle('on', online(f));
+    li.querySelector('.presence-text').textContent = presenceText(f);
+  }
 }
 
 // One refresh of the whole sidebar at a time. Friends and requests are
@@ -42,8 +59,14 @@ export function refreshSidebar() {
         again = false;
         const [{ friends }, { incoming, outgoing }] = await Promise.all([
           api('GET', '/api/friends'), api('GET', '/api/friends/requests')]);
+        // The two lists are read one after the other: a request accepted
+        // in between shows its user in both. A friend has no request.
+        const friendIds = new Set(friends.map((f) => f.user_id));
+        const pendingOnly = (q) => !friendIds.has(q.user.user_id);
         drawFriends(friends);
-        drawRequests(incoming, outgoing);
+        drawRequests(incoming.filter(pendingOnly), outgoing.filter(pendingOnly));
+        drawAddResult(outgoing);
+        hooks.drawn();
       } while (again);
     } finally {
       refreshing = null;
@@ -61,7 +84,7 @@ function drawFriends(friends) {
     li.dataset.user = f.username;
     li.querySelector('.name').textContent = f.username;
     li.querySelector('.dot').classList.toggle('on', online(f));
-    li.querySelector('.dot').title = online(f) ? 'online' : 'offline';
+    li.querySelector('.presence-text').textContent = presenceText(f);
     const badge = li.querySelector('.unread');
     const unread = state.open && state.open.peer.username === f.username ? 0 : f.unread;
     badge.textContent = String(unread);
@@ -113,7 +136,7 @@ async function act(fn) {
     await fn();
     await refreshSidebar();
   } catch (err) {
-    say($('sidebar-error'), err.message);
+    sayError($('sidebar-error'), err);
   }
 }
 
@@ -133,6 +156,18 @@ function blockUser(name) {
   });
 }
 
+// "Request sent to bob." holds only while the request is pending: once bob
+// answers it says so, and once it is gone from the list for another reason
+// (cancelled, rejected) it goes.
+let addResult = null;
+
+function drawAddResult(outgoing) {
+  if (!addResult || outgoing.some((q) => q.user.username === addResult)) return;
+  const name = addResult;
+  addResult = null;
+  say($('add-result'), state.friends.has(name) ? `${name} accepted: you are now friends.` : '');
+}
+
 // Binds the sidebar to the page's state and the conversation's hooks.
 export function initSidebar(pageState, conversationHooks) {
   state = pageState;
@@ -150,9 +185,10 @@ async function addFriend(ev) {
     const r = await api('POST', '/api/friends/requests', { username: name });
     say($('add-result'), r.state === 'accepted' ? `You and ${r.friend.username} are now friends.`
       : `Request sent to ${r.to.username}.`);
+    addResult = r.state === 'accepted' ? null : r.to.username;
     $('add-name').value = '';
     await refreshSidebar();
   } catch (err) {
-    say($('sidebar-error'), err.message);
+    sayError($('sidebar-error'), err);
   }
 }

@@ -3,7 +3,9 @@
 // number panel with "Mark as verified" and "Send anyway", and the alarm
 // about keys listed for this user that this browser did not make. It knows
 // the conversation only through the hooks chat.js gives it.
-import { say, $ } from './api.js';
+import { say, sayError, $ } from './api.js';
+import { getState, updateState } from './keystore.js';
+import { qrMatrix, qrSvg } from './qr.js';
 
 let state = null;	// chat.js's page state (secure, open conversation)
 let hooks = null;	// {catchUp(), drawTimeline(conv), log(op, details)}
@@ -55,9 +57,46 @@ async function showSafety() {
   if (!conv.peerJwk) return;
   $('safety-peer').textContent = conv.peer.username;
   conv.shownKey = { keyId: conv.peerKeyId, jwk: conv.peerJwk };
-  $('safety-number').textContent = await state.secure.safetyNumber(conv.peer, conv.peerJwk);
+  drawSafetyNumber(await state.secure.safetyNumber(conv.peer, conv.peerJwk));
   $('mark-verified').disabled = conv.verified;
+  $('verify-nudge').hidden = true;
   $('safety').hidden = false;
+}
+
+// 60 digits as 12 groups of 5 in three rows, read out group by group, and
+// the same digits as a QR code made here (never an image from the server,
+// which could show another number).
+function drawSafetyNumber(number) {
+  const groups = number.split(' ');
+  const el = $('safety-number');
+  el.replaceChildren();
+  groups.forEach((g, i) => {
+    if (i) el.append(' ');	// copied or read as text, it keeps its groups
+    const span = document.createElement('span');
+    span.textContent = g;
+    el.append(span);
+  });
+  const digits = groups.join('');
+  $('safety-qr').replaceChildren(qrSvg(document, qrMatrix(digits, { ecl: 'M' }), { scale: 4, margin: 4, label: 'Safety number as a QR code' }));
+  $('safety-qr').dataset.digits = digits;
+}
+
+export function closeSafety() {
+  if ($('safety').hidden) return false;
+  $('safety').hidden = true;
+  return true;
+}
+
+// Once per friend, in the first conversation with them that is not yet
+// verified: a word on why and how to compare safety numbers.
+export async function nudgeVerify(conv) {
+  if (conv !== state.open || conv.verified || conv.blocked || !conv.peerJwk) return;
+  const key = `nudged:${conv.peer.id}`;
+  if (await getState(key)) return;
+  await updateState(key, () => Date.now());
+  if (conv !== state.open) return;
+  $('nudge-peer').textContent = conv.peer.username;
+  $('verify-nudge').hidden = false;
 }
 
 // After the user trusted a key or an identity, the conversation is checked
@@ -102,6 +141,10 @@ export function initTrust(pageState, conversationHooks) {
   hooks = conversationHooks;
   $('show-safety').addEventListener('click', showSafety);
   $('trust-compare').addEventListener('click', showSafety);
+  $('nudge-compare').addEventListener('click', showSafety);
+  $('nudge-dismiss').addEventListener('click', () => {
+    $('verify-nudge').hidden = true;
+  });
 
   $('hide-safety').addEventListener('click', () => {
     $('safety').hidden = true;
@@ -132,7 +175,7 @@ export function initTrust(pageState, conversationHooks) {
       await state.secure.republish();
       await checkOwnKeys();
     } catch (err) {
-      say($('sidebar-error'), err.message);
+      sayError($('sidebar-error'), err);
     }
   });
 

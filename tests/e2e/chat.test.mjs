@@ -326,7 +326,11 @@ test('chat: history is paged on scroll', async ({ browser, context }) => {
 test('chat: the debug switch logs each crypto operation, with IVs that never repeat and no private key', async ({ browser, context }) => {
   const [a, b] = await pair(browser, context);
   try {
-    await a.page.locator('#debug').check();
+    // The switch is on the account page; a chat page open meanwhile follows it.
+    const account = await a.context.newPage();
+    await account.goto('/account');
+    await account.locator('#debug').check();
+    await account.close();
     for (const t of ['first', 'second', 'third']) {
       await send(a, t);
       await waitMessage(b, t, 'theirs');
