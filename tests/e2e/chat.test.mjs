@@ -33,7 +33,10 @@ test('chat: two people register through the pages, become friends live and talk 
     await screenshot(b.page, 'request.png');
     await b.page.locator(`#incoming li[data-user="${a.name}"] .accept`).click();
     await a.page.locator(`#friends li[data-user="${b.name}"]`).waitFor();
+    // The same drawing that shows the friend no longer lists the request
+    // (the two lists are fetched one after the other: a friend has no request).
     assert.ok(await a.page.locator('#outgoing-section').isHidden(), 'the accepted request is still listed');
+    await assertText(a.page, '#add-result', `${b.name} accepted: you are now friends.`);
 
     await openChat(a, b.name);
     await openChat(b, a.name);
