@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { sql, qrText } from './lib/account.mjs';
 import { clickNotification, notifications, permissionAsked, setHidden, watchAttention } from './lib/attention.mjs';
 import { assertAccessible } from './lib/axe.mjs';
-import { befriend, closeAll, openChat, pair, person, send, waitMessage } from './lib/chat.mjs';
+import { befriend, closeAll, openChat, pair, person, screenshot, send, waitMessage } from './lib/chat.mjs';
 import { test } from './lib/harness.mjs';
 import { assertText } from './lib/pages.mjs';
 
@@ -104,6 +104,7 @@ test('messenger: offline shows a banner and no one online; what is written offli
       return stuck.length === 3 && stuck.every((li) => li.querySelector('.status').textContent === 'not sent' && !li.querySelector('.retry').hidden);
     });
     assert.equal(await a.page.locator('#conv-error').isHidden(), true, 'an error shows besides the banner');
+    await screenshot(a.page, 'offline.png');
     await a.context.setOffline(false);
     await a.page.locator('#offline').waitFor({ state: 'hidden', timeout: 15_000 });
     for (const t of ['one', 'two', 'three']) await waitMessage(b, t, 'theirs', 15_000);
@@ -345,6 +346,9 @@ test('messenger: dark theme follows the system; the layout keeps its width whate
     await send(b, `${'x'.repeat(400)} ${'1234567890'.repeat(30)}`);
     await waitMessage(a, `${'x'.repeat(400)} ${'1234567890'.repeat(30)}`, 'theirs');
     assert.equal(await width(), before, 'a long message widened the chat column');
+    await send(a, 'Dark, and easy on the eyes. https://example.com/more');
+    await waitMessage(b, 'Dark, and easy on the eyes. https://example.com/more', 'theirs');
+    await screenshot(a.page, 'dark.png');
     await assertAccessible(a.page, 'dark conversation');
   } finally {
     await closeAll(a, b);
