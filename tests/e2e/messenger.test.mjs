@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { sql, qrText } from './lib/account.mjs';
-import { clickNotification, notifications, permissionAsked, setHidden, watchAttention } from './lib/attention.mjs';
+import { clickNotification, notesPlayed, notifications, permissionAsked, setHidden, watchAttention } from './lib/attention.mjs';
 import { assertAccessible } from './lib/axe.mjs';
 import { befriend, closeAll, openChat, pair, person, screenshot, send, waitMessage } from './lib/chat.mjs';
 import { test } from './lib/harness.mjs';
@@ -30,6 +30,8 @@ test('messenger: a hidden tab counts unread in the title and the icon, and notif
     assert.equal(await permissionAsked(a.page), 0, 'the notification permission was asked for on load');
     await turnOnNotifications(a);
     assert.equal(await permissionAsked(a.page) <= 1, true);
+    await a.page.locator('#notify-sound').check();	// plays once, as a sample
+    await a.page.waitForFunction(() => window.__notes === 2);
     const plain = await title(a);
     assert.doesNotMatch(plain, /^\(\d+\)/);
 
@@ -37,6 +39,7 @@ test('messenger: a hidden tab counts unread in the title and the icon, and notif
     await send(b, 'seen at once');
     await waitMessage(a, 'seen at once', 'theirs');
     assert.deepEqual(await notifications(a.page), [], 'a message on screen was notified');
+    assert.equal(await notesPlayed(a.page), 2, 'a message on screen rang');
 
     await setHidden(a.page, true);
     await send(b, 'secret words one');
@@ -46,6 +49,7 @@ test('messenger: a hidden tab counts unread in the title and the icon, and notif
     assert.equal(await icon(a), '/static/img/icon-unread.svg');
     const got = await notifications(a.page);
     assert.ok(got.length >= 1, 'no notification for a hidden tab');
+    assert.ok(await notesPlayed(a.page) >= 4, 'no sound for a hidden tab');
     for (const n of got) {
       assert.match(n.title, new RegExp(b.name));
       assert.doesNotMatch(`${n.title} ${n.body}`, /secret|words/, 'a notification shows the text');

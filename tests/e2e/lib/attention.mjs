@@ -1,6 +1,6 @@
 // What a test needs to see what the page does for a user who is not looking:
-// a tab that can be hidden, and desktop notifications recorded as they are
-// made. Headless Chromium keeps every tab "visible", so the tab's visibility
+// a tab that can be hidden, and desktop notifications and sounds recorded as
+// they are made. Headless Chromium keeps every tab "visible", so the tab's visibility
 // is emulated the way a browser reports it (document.visibilityState and a
 // visibilitychange event); notifications go through the real Notification
 // class (permission granted to the context), each one also recorded.
@@ -16,6 +16,13 @@ function instrument() {
   };
   window.__notifications = [];
   window.__permissionAsked = 0;
+  // Each chime is two notes: counted as the oscillators the page starts.
+  window.__notes = 0;
+  const start = OscillatorNode.prototype.start;
+  OscillatorNode.prototype.start = function (...args) {
+    window.__notes++;
+    return start.apply(this, args);
+  };
   const Real = window.Notification;
   if (!Real) return;
   class Recorded extends Real {
@@ -50,6 +57,11 @@ export function notifications(page) {
 /** Clicks the newest notification, as the user clicking it on the desktop. */
 export async function clickNotification(page) {
   await page.evaluate(() => window.__notifications.at(-1).n.dispatchEvent(new Event('click')));
+}
+
+/** How many notes of sound the page has played. */
+export function notesPlayed(page) {
+  return page.evaluate(() => window.__notes);
 }
 
 /** How often the page asked for the notification permission. */
