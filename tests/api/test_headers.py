@@ -70,3 +70,17 @@ def test_plain_http_only_redirects_to_https(http, stack, base_url):
     assert r.status_code == 301
     assert r.headers["location"] == f"{base_url}/some/path?q=1"
     assert "x-request-id" not in r.headers   # nothing reached chatd
+
+
+def test_static_files_are_compressed_and_api_answers_never(http, base_url):
+    """Public files go gzipped; an API answer, which may hold a secret, never
+    is (no BREACH-style guessing through its compressed length)."""
+    js = http.get(f"{base_url}/static/js/chat.js", headers={"Accept-Encoding": "gzip"}, stream=True)
+    assert js.status_code == 200
+    assert js.headers.get("content-encoding") == "gzip"
+    assert "accept-encoding" in js.headers.get("vary", "").lower()
+    assert len(js.raw.read(decode_content=False)) < 0.5 * len(http.get(f"{base_url}/static/js/chat.js").content)
+    api = http.get(f"{base_url}/api/health", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in api.headers
+    page = http.get(f"{base_url}/", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in page.headers
