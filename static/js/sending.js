@@ -223,6 +223,7 @@ export function initSending(pageState, conversationHooks) {
   // Enter sends and Shift+Enter makes a new line; on a touch screen,
   // where Shift is not at hand, Enter makes a new line and ↵ / Send are buttons.
   const touch = matchMedia('(pointer: coarse)');
+  if (touch.matches) $('text').placeholder = 'Message';
   $('text').addEventListener('keydown', (ev) => {
     if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing && !touch.matches) {
       ev.preventDefault();
