@@ -14,8 +14,9 @@ export class ApiError extends Error {
 let csrfToken = null;
 
 // Whether the server answered: each call tells the listeners (connection.js)
-// true for any answer of the server's own, false when nothing came back or
-// only the proxy answered that the service behind it is away.
+// true for any answer of the service's own (a 503 "database unavailable" or a
+// 429 included: the page is online, the service said no), false when nothing
+// came back or only the proxy answered that the service behind it is away.
 const reachListeners = new Set();
 
 export function onReachable(fn) {
@@ -48,8 +49,8 @@ export async function api(method, path, body) {
     reached(false);
     throw new ApiError(0, 'network', 'The server cannot be reached; check your connection.');
   }
-  reached(!AWAY.has(res.status));
   if (res.status === 204) {
+    reached(true);
     await res.arrayBuffer().catch(() => {});
     return null;
   }
@@ -57,8 +58,11 @@ export async function api(method, path, body) {
   try {
     data = await res.json();
   } catch {
+    reached(!AWAY.has(res.status));
     throw new ApiError(res.status, 'bad_answer', 'The server sent an answer this page does not understand.');
   }
+  // nginx answers {"error":"unavailable"} for a service it cannot reach.
+  reached(!(AWAY.has(res.status) && (!data || data.error === 'unavailable')));
   if (!res.ok) {
     let message = data && data.message ? data.message : 'Something went wrong.';
     const retry = Number(res.headers.get('Retry-After') || 0);
@@ -75,7 +79,7 @@ function formatWait(seconds) {
 
 // Whether err only says the server is out of reach (the offline banner says that).
 export function unreachable(err) {
-  return err instanceof ApiError && (err.status === 0 || AWAY.has(err.status));
+  return err instanceof ApiError && (err.status === 0 || (AWAY.has(err.status) && (err.code === 'unavailable' || err.code === 'bad_answer')));
 }
 
 // Shows an error's message, unless it only says the server is out of reach:

@@ -330,7 +330,7 @@ async function catchUpNow() {
   refreshStatuses();
   await drawRefresh(conv);
   arrivals(conv);
-  settle(conv);
+  settle(conv, { final: true });
   await markRead(news);
 }
 
@@ -363,22 +363,27 @@ function drawPill(conv) {
 // Separators, groups and the divider drawn again; then the view stays where
 // the reader is, unless they were at the newest (or just sent): then it
 // follows the newest.
-function settle(conv, { toEnd = false } = {}) {
+function settle(conv, { toEnd = false, final = false } = {}) {
   if (conv !== state.open) return;
   const ol = $('messages');
   relayout(ol, { divider: conv.divider });
   if (toEnd || conv.stick) scrollToEnd();
-  if (conv.firstSettle) {
+  if (final && conv.firstSettle) {
     conv.firstSettle = false;
-    // A long unread run opens at its start, not at its end.
+    // A long unread run opens at its start, not at its end: then the
+    // reader is not at the newest, and what is below waits for them.
     const d = ol.querySelector('li.divider');
-    if (d && d.offsetTop < ol.scrollTop) ol.scrollTop = d.offsetTop - 8;
+    const above = d ? d.getBoundingClientRect().top - ol.getBoundingClientRect().top : 0;
+    if (above < 0) {
+      ol.scrollTop += above - 8;
+      conv.stick = atEnd(ol);
+    }
   }
 }
 
 function drawUnread() {
   let total = 0;
-  for (const b of $('friends').querySelectorAll('.unread:not([hidden])')) total += Number(b.textContent) || 0;
+  for (const b of $('friends').querySelectorAll('.unread:not([hidden])')) total += Math.max(0, Number(b.textContent) || 0);
   showUnread(total + (state.open ? state.open.unseen : 0));
 }
 
@@ -428,21 +433,28 @@ async function loadOlderNow() {
 // The server's markers still drive the unread badges; the peer learns what
 // was delivered and read from a sealed receipt (secure.sendReceipt), sent
 // only when this browser has more to tell.
+// Read means seen: the tab visible, this conversation open and the reader
+// at its newest messages (one scrolled up to older ones has not seen what
+// came below; "↓ N new" waits for them).
+function onScreen(conv) {
+  return document.visibilityState === 'visible' && conv === state.open && conv.stick;
+}
+
 async function markRead(news) {
   const conv = state.open;
-  const visible = document.visibilityState === 'visible';
-  const what = visible ? 'read' : 'delivered';
   if (!conv) return;
-  // Only news of the peer's (never their receipts: two browsers would
-  // acknowledge each other's acknowledgements forever) or a text not yet
-  // said to be read asks for a receipt.
-  const unseen = visible && conv.newestTheirs > conv.receiptRead;
-  if (conv.peerKeyId && !conv.blocked && (news || unseen)) receiptSoon(conv);
+  const visible = onScreen(conv);
+  const what = visible ? 'read' : 'delivered';
   // Where "New messages" goes next time: after what was on screen now.
   if (visible && conv.newestTheirs > conv.readUpto) {
     conv.readUpto = conv.newestTheirs;
     await updateState(`read:${conv.peer.id}`, (old) => Math.max(old || 0, conv.newestTheirs)).catch(() => {});
   }
+  // Only news of the peer's (never their receipts: two browsers would
+  // acknowledge each other's acknowledgements forever) or a text not yet
+  // said to be read asks for a receipt.
+  const unseen = visible && conv.newestTheirs > conv.receiptRead;
+  if (conv.peerKeyId && !conv.blocked && (news || unseen)) receiptSoon(conv);
   if (conv.newestTheirs <= conv.marked[what]) return;
   const upto = conv.newestTheirs;
   try {
@@ -463,7 +475,7 @@ const RECEIPT_DELAY_MS = 300;
 function receiptSoon(conv) {
   clearTimeout(conv.receiptTimer);
   // Whether the user saw them is decided now, while they are on screen.
-  const visible = document.visibilityState === 'visible' && conv === state.open;
+  const visible = onScreen(conv);
   conv.receiptTimer = setTimeout(() => serialFor(conv.peer.id, async () => {
     if (!conv.peerKeyId || conv.blocked) return;
     try {
@@ -548,23 +560,34 @@ $('messages').addEventListener('scroll', () => {
   const ol = $('messages');
   const conv = state.open;
   if (conv) {
+    const was = conv.stick;
     conv.stick = atEnd(ol);
     if (conv.stick && conv.pill) {
       conv.pill = 0;
       drawPill(conv);
     }
+    // Scrolled down to what was waiting: now it is read.
+    if (conv.stick && !was) serial(() => markRead(false));
   }
   if (ol.scrollTop < 40) loadOlder().catch((err) => sayError($('conv-error'), err));
 });
 
-$('new-pill').addEventListener('click', scrollToEnd);
+$('new-pill').addEventListener('click', () => {
+  scrollToEnd();
+  $('messages').focus();	// the pill is gone: focus goes where it led
+  serial(() => markRead(false));
+});
 
 $('back').addEventListener('click', closeConversation);
 
 // --- live updates -------------------------------------------------------------------
 
+let stream = null;
+
 function connect() {
+  if (stream) stream.close();
   const es = new EventSource('/api/events');
+  stream = es;
   es.addEventListener('open', () => {
     streamOpened();
     resync();
@@ -572,7 +595,7 @@ function connect() {
   es.addEventListener('error', () => {
     streamLost();
     // A closed stream (the session ended) does not come back by itself.
-    if (es.readyState === EventSource.CLOSED) setTimeout(checkSession, 2000);
+    if (es.readyState === EventSource.CLOSED && es === stream) setTimeout(checkSession, 2000);
   });
   es.addEventListener('message', (ev) => {
     let e;
@@ -588,7 +611,7 @@ function connect() {
 async function checkSession() {
   try {
     await api('GET', '/api/me');
-    connect();
+    if (stream.readyState === EventSource.CLOSED) connect();	// unless reopened meanwhile
   } catch (err) {
     if (err.status === 401) location.assign('/');
     else setTimeout(checkSession, 5000);
@@ -657,10 +680,10 @@ document.addEventListener('visibilitychange', () => {
   serial(() => markRead(false));
 });
 
-// Back online: errors that were only about the connection go, and
-// everything missed is fetched and everything waiting is sent (resync).
+// Back online: everything missed is fetched and everything waiting is sent
+// (resync). Errors that were only about the connection were never shown
+// (sayError): the banner said it; an error that is shown is a real one.
 function backOnline() {
-  for (const id of ['conv-error', 'sidebar-error']) say($(id), '');
   resync();
 }
 
@@ -693,13 +716,17 @@ initSending(state, {
 });
 initConnection({
   onBack: backOnline,
+  reconnect: connect,
   onChange: () => {
     redrawPresence();
     const f = state.open && state.friends.get(state.open.peer.username);
     if (f) showPresence(f);
   },
 });
-initNotify(openConversation);
+// From a notification: the conversation, unless it is open already.
+initNotify((name) => {
+  if (!state.open || state.open.peer.username !== name) openConversation(name);
+}, () => state.open && state.open.peer.id);
 initSwitcher(state, openConversation);
 onEscape(closeSafety);
 onEscape(closeNotifyPanel);

@@ -10,16 +10,19 @@ import { api, onReachable, $ } from './api.js';
 // A stream that ends and comes straight back (nchan closes idle streams,
 // the proxy restarts) is not worth a banner: only one gone this long.
 const STREAM_GRACE_MS = 1500;
+// A stream that has not opened this long after the page started is away too.
+const FIRST_OPEN_MS = 6000;
 const PROBE_MS = 3000;
 
 const conn = {
   stream: false,	// the event stream is open
   streamEver: false,	// it was open at least once on this page
+  startedLong: false,	// FIRST_OPEN_MS have passed since the page started
   api: true,		// the last API call got the server's own answer
   shown: false,		// the banner is up
   graceTimer: null,
   probeTimer: null,
-  hooks: { onBack() {}, onChange() {} },
+  hooks: { onBack() {}, onChange() {}, reconnect() {} },
 };
 
 export function isOffline() {
@@ -27,12 +30,13 @@ export function isOffline() {
 }
 
 function update() {
-  const streamAway = conn.streamEver && !conn.stream && conn.graceTimer === null;
+  const streamAway = (conn.streamEver || conn.startedLong) && !conn.stream && conn.graceTimer === null;
   const away = !conn.api || streamAway;
   if (away === conn.shown) return;
   conn.shown = away;
-  const banner = $('offline');
-  banner.hidden = !away;
+  // The banner stays in the page (a live region) and only its text changes,
+  // which screen readers announce; empty, it takes no room.
+  $('offline').textContent = away ? 'Offline — reconnecting…' : '';
   document.body.classList.toggle('offline', away);
   $('conn').classList.toggle('on', !away && conn.stream);
   $('conn-text').textContent = away ? 'offline' : 'connected';
@@ -76,13 +80,30 @@ export function streamLost() {
   }, STREAM_GRACE_MS);
 }
 
-// hooks: {onBack() when stream and API both work again, onChange(offline)}.
+// hooks: {onBack() when stream and API both work again, onChange(offline),
+// reconnect() to open the event stream again now}.
 export function initConnection(hooks) {
   Object.assign(conn.hooks, hooks);
-  onReachable((ok) => {
+  setTimeout(() => {
+    conn.startedLong = true;
+    update();
+  }, FIRST_OPEN_MS);
+  const reachable = (ok) => {
     if (ok === conn.api) return;
     conn.api = ok;
     if (!ok) probe();
     update();
+  };
+  onReachable(reachable);
+  // The browser knows when its network is gone: no need to wait for a call
+  // to fail (a stream on a dead network can look open for minutes). When it
+  // is back, one probe at once says whether the server is.
+  window.addEventListener('offline', () => reachable(false));
+  window.addEventListener('online', () => {
+    clearTimeout(conn.probeTimer);
+    conn.probeTimer = null;
+    api('GET', '/api/health').catch(() => {});
+    // A stream waiting out the browser's back-off would keep the banner up.
+    if (!conn.stream) conn.hooks.reconnect();
   });
 }

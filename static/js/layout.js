@@ -67,7 +67,11 @@ function count(s, ch) {
   return s.split(ch).length - 1;
 }
 
-// The URL the browser would open, only when it is http(s) with a host.
+// The URL the browser would open, only when it is http(s) and goes where it
+// reads: no user name or password before the host (https://good.com@evil.com),
+// and a host exactly as written, so that look-alike characters (a Cyrillic
+// "а", a division slash "∕" that is no slash) never open another address
+// than the one shown. Anything else stays text.
 export function safeHref(url) {
   let u;
   try {
@@ -75,7 +79,11 @@ export function safeHref(url) {
   } catch {
     return null;
   }
-  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || !u.hostname) return null;
+  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || !u.hostname || u.username || u.password) return null;
+  const written = /^https?:\/\/([^/?#]*)/i.exec(url);
+  if (!written || written[1].includes('@')) return null;
+  const host = written[1].replace(/:\d*$/, '').toLowerCase();
+  if (host !== u.hostname || !/^[\x21-\x7e]+$/.test(host)) return null;
   return u.href;
 }
 

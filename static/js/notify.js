@@ -18,6 +18,7 @@ const prefs = {
 const baseTitle = document.title;
 let audio = null;
 let openConversation = () => {};
+let openPeerId = () => null;
 
 // The count in the title and the dot on the icon.
 export function showUnread(total) {
@@ -28,14 +29,17 @@ export function showUnread(total) {
   if (link && link.getAttribute('href') !== href) link.setAttribute('href', href);
 }
 
-// Whether a new message from peer is one the user is not looking at.
-export function unseen(peerId, openPeerId) {
-  return document.visibilityState !== 'visible' || openPeerId !== peerId;
+// Whether a new message from peer is one to tell about: the tab is hidden,
+// or another conversation is open (with none open, the list is in view).
+function elsewhere(peerId) {
+  const open = openPeerId();
+  return document.visibilityState !== 'visible' || (open !== null && open !== undefined && open !== peerId);
 }
 
-// A new message from peer (checked and opened already) that the user is not
-// looking at: a notification and a sound, each only if the user asked for it.
+// A new message from peer (checked and opened already): a notification and
+// a sound, each only if the user asked for it and is looking elsewhere.
 export function newMessage(peer) {
+  if (!elsewhere(peer.id)) return;
   if (prefs.desktop && 'Notification' in window && Notification.permission === 'granted') {
     try {
       const n = new Notification(`New message from ${peer.username}`, {
@@ -84,9 +88,11 @@ function drawPrefs() {
   $('notify-toggle').setAttribute('aria-expanded', String(!$('notify-panel').hidden));
 }
 
-// Binds the notification settings; open(name) opens a conversation.
-export function initNotify(open) {
+// Binds the notification settings; open(name) opens a conversation,
+// openPeer() names the peer whose conversation is open (or none).
+export function initNotify(open, openPeer) {
   openConversation = open;
+  openPeerId = openPeer;
   $('notify-toggle').addEventListener('click', () => {
     $('notify-panel').hidden = !$('notify-panel').hidden;
     drawPrefs();
@@ -112,16 +118,21 @@ export function initNotify(open) {
       chime();
     }
   });
-  // A sound chosen in an earlier visit needs a gesture on this one first.
-  document.addEventListener('pointerdown', () => {
+  // A sound chosen in an earlier visit needs a gesture on this one first
+  // (a click, a tap or a key).
+  const wake = () => {
     if (prefs.sound && !audio) audio = new AudioContext();
-  }, { once: true });
+  };
+  document.addEventListener('pointerdown', wake, { once: true });
+  document.addEventListener('keydown', wake, { once: true });
   drawPrefs();
 }
 
 export function closeNotifyPanel() {
   if ($('notify-panel').hidden) return false;
+  const inside = $('notify-panel').contains(document.activeElement);
   $('notify-panel').hidden = true;
   drawPrefs();
+  if (inside) $('notify-toggle').focus();
   return true;
 }

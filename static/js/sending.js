@@ -106,6 +106,9 @@ export async function drawPending(conv) {
       fillText(li.querySelector('.text'), p.text);
       hooks.setTime(li.querySelector('time'), p.time);
       li.querySelector('.who').textContent = `You, ${li.querySelector('time').textContent}: `;
+      // Each Retry is named by its own message for a screen reader.
+      li.querySelector('.text').id = `pending-${p.seq}`;
+      li.querySelector('.retry').setAttribute('aria-describedby', `pending-${p.seq}`);
       li.querySelector('.retry').addEventListener('click', () => flushNow());
     }
     // Sealed and kept in this browser: "not sent" only says the server has

@@ -86,7 +86,8 @@ function drawFriends(friends) {
     li.querySelector('.dot').classList.toggle('on', online(f));
     li.querySelector('.presence-text').textContent = presenceText(f);
     const badge = li.querySelector('.unread');
-    const unread = state.open && state.open.peer.username === f.username ? 0 : f.unread;
+    // The server's count: a whole number, never below zero, whatever it says.
+    const unread = state.open && state.open.peer.username === f.username ? 0 : Math.max(0, Math.floor(Number(f.unread)) || 0);
     badge.textContent = String(unread);
     badge.hidden = unread === 0;
     li.classList.toggle('active', !!state.open && state.open.peer.username === f.username);

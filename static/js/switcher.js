@@ -27,7 +27,7 @@ function draw() {
     li.addEventListener('click', () => choose(name));
     ul.append(li);
   });
-  $('switch-empty').hidden = names.length > 0;
+  $('switch-empty').textContent = names.length ? '' : 'No friend by that name.';
   select(names.length ? 0 : -1);
 }
 
@@ -79,6 +79,14 @@ export function initSwitcher(pageState, openConversation) {
     }
   });
   $('switch-open').addEventListener('click', openSwitcher);
+  $('switch-close').addEventListener('click', () => $('switcher').close());
+  // A click on the backdrop (outside the dialog's box) closes it too.
+  $('switcher').addEventListener('click', (ev) => {
+    if (ev.target !== $('switcher')) return;
+    const r = $('switcher').getBoundingClientRect();
+    const inside = ev.clientX >= r.left && ev.clientX <= r.right && ev.clientY >= r.top && ev.clientY <= r.bottom;
+    if (!inside) $('switcher').close();
+  });
   document.addEventListener('keydown', (ev) => {
     if ((ev.ctrlKey || ev.metaKey) && !ev.altKey && !ev.shiftKey && ev.key.toLowerCase() === 'k') {
       ev.preventDefault();

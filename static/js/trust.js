@@ -83,7 +83,9 @@ function drawSafetyNumber(number) {
 
 export function closeSafety() {
   if ($('safety').hidden) return false;
+  const inside = $('safety').contains(document.activeElement);
   $('safety').hidden = true;
+  if (inside) $('show-safety').focus();
   return true;
 }
 

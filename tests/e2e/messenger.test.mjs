@@ -38,6 +38,7 @@ test('messenger: a hidden tab counts unread in the title and the icon, and notif
     // Visible, with b's conversation open: nothing to notify.
     await send(b, 'seen at once');
     await waitMessage(a, 'seen at once', 'theirs');
+    await assertText(a.page, '#announce', `${b.name}: seen at once`);	// handled to the end
     assert.deepEqual(await notifications(a.page), [], 'a message on screen was notified');
     assert.equal(await notesPlayed(a.page), 2, 'a message on screen rang');
 
@@ -127,14 +128,18 @@ test('messenger: offline shows a banner and no one online; what is written offli
 test('messenger: a message the server cannot take now shows "not sent" and Retry sends it at once', async ({ browser, context }) => {
   const [a, b] = await pair(browser, context);
   try {
-    // The API refuses for a minute (as an overloaded server says it).
+    // The service refuses for a minute (as a rate limit says it); the page
+    // is online all along, so no banner and no reconnect sends it meanwhile.
     let refuse = true;
     await a.page.route('**/api/messages', (route) => (route.request().method() === 'POST' && refuse
-      ? route.fulfill({ status: 503, headers: { 'Retry-After': '60', 'Content-Type': 'application/json' }, body: '{"error":"unavailable","message":"Busy."}' })
+      ? route.fulfill({ status: 429, headers: { 'Retry-After': '60', 'Content-Type': 'application/json' }, body: '{"error":"rate_limited","message":"Too many requests."}' })
       : route.fallback()));
     await send(a, 'please retry me');
     await a.page.locator('#messages li.pending .retry:not([hidden])').waitFor();
     assert.equal(await a.page.locator('#messages li.pending .status').textContent(), 'not sent');
+    assert.equal(await a.page.locator('#offline').isHidden(), true, 'a refusal was taken for being offline');
+    await a.page.waitForTimeout(1500);
+    assert.equal(await textsFrom(a.name), 0, 'sent before the minute without Retry');
     refuse = false;
     await a.page.locator('#messages li.pending .retry').click();
     // Long before the minute the server asked for.
@@ -152,16 +157,24 @@ test('messenger: a reader scrolled up stays put; "↓ N new" counts what came an
     for (let i = 1; i <= 25; i++) await send(b, `line ${i}\nsecond row of ${i}`);
     await waitMessage(a, 'line 25\nsecond row of 25', 'theirs', 20_000);
     const ol = a.page.locator('#messages');
-    await ol.evaluate((el) => { el.scrollTop = 200; });
-    await a.page.waitForTimeout(200);	// the scroll event is handled
+    await ol.evaluate((el) => {
+      el.scrollTop = 200;
+      el.dispatchEvent(new Event('scroll'));	// handled now, not some frames later
+    });
     const before = await ol.evaluate((el) => el.scrollTop);
     await send(b, 'new while reading');
     await send(b, 'and another');
     await waitMessage(a, 'and another', 'theirs');
     await assertText(a.page, '#new-pill', '↓ 2 new');
     assert.ok(Math.abs(await ol.evaluate((el) => el.scrollTop) - before) < 2, 'the reader was moved');
+    // Not seen yet, so not "read": b's browser is told "delivered".
+    const statusOf = (t) => b.page.$$eval('#messages li.mine', (lis, text) => lis.find((li) => li.querySelector('.text').textContent === text)
+      ?.querySelector('.status').textContent, t);
+    await b.page.waitForFunction(() => [...document.querySelectorAll('#messages li.mine .status')].at(-1)?.textContent === 'delivered');
+    assert.equal(await statusOf('and another'), 'delivered');
     await a.page.locator('#new-pill').click();
     await a.page.locator('#new-pill').waitFor({ state: 'hidden' });
+    await b.page.waitForFunction(() => [...document.querySelectorAll('#messages li.mine .status')].at(-1)?.textContent === 'read');
     assert.ok(await ol.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 4), 'not at the newest');
     // At the newest, the next one follows.
     await send(b, 'followed');
@@ -214,6 +227,8 @@ test('messenger: "New messages" marks where reading stopped; a new conversation 
     await a.page.locator('#verify-nudge').waitFor({ state: 'visible' });
     await send(b, 'read already');
     await waitMessage(a, 'read already', 'theirs');
+    // a's browser noted it read (and said so): only then leave.
+    await b.page.waitForFunction(() => [...document.querySelectorAll('#messages li.mine .status')].at(-1)?.textContent === 'read');
     await a.page.locator('#back').evaluate((el) => el.click());	// leave the conversation
     const c = await person(browser);
     try {
@@ -223,6 +238,7 @@ test('messenger: "New messages" marks where reading stopped; a new conversation 
       await a.page.locator(`#friends li[data-user="${b.name}"] .unread:not([hidden])`).waitFor();
       await openChat(a, b.name);
       await waitMessage(a, 'unread two', 'theirs');
+      await a.page.waitForFunction(() => document.activeElement?.id === 'text');	// opening is over, nudge or not
       const order = await a.page.$$eval('#messages > li', (lis) => lis.filter((li) => li.classList.contains('divider') || li.classList.contains('theirs'))
         .map((li) => (li.classList.contains('divider') ? '--' : li.querySelector('.text').textContent)));
       assert.deepEqual(order, ['read already', '--', 'unread one', 'unread two']);

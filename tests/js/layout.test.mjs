@@ -61,3 +61,14 @@ test('linkParts: the parts put together give back the text exactly', () => {
     assert.equal(linkParts(t).map((p) => p.text).join(''), t);
   }
 });
+
+test('linkParts: a link never opens another address than the one it shows', () => {
+  for (const t of ['https://good.example@evil.example/', 'https://user:pw@good.example/', 'https://google.com\u2215login.evil.ru',
+    'https://google.com\u2044login.evil.ru', 'https://\u0430pple.com/', 'https://xn--pple-43d.com\u3002evil/', 'http://ex%61mple.com/',
+    'https://example.com\uff0fpath']) {
+    assert.ok(linkParts(t).every((p) => !p.href), t);
+  }
+  assert.equal(safeHref('https://Example.COM:8443/a'), 'https://example.com:8443/a');
+  assert.equal(safeHref('http://[::1]:9/x'), 'http://[::1]:9/x');
+  assert.equal(safeHref('https://xn--pple-43d.com/'), 'https://xn--pple-43d.com/', 'punycode as written reads as it goes');
+});
