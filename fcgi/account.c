@@ -24,7 +24,7 @@
 
 const struct field password_change_fields[] = {
 	{"current_password", FIELD_STRING, FIELD_REQUIRED, 1, USER_PASSWORD_FIELD_MAX, NULL, NULL},
-	{"code", FIELD_STRING, FIELD_REQUIRED, 1, 64, NULL, NULL},
+	{"code", FIELD_STRING, FIELD_REQUIRED | FIELD_CODE, 1, 64, NULL, NULL},
 	{"new_password", FIELD_STRING, FIELD_REQUIRED, 1, USER_PASSWORD_FIELD_MAX, NULL, NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
@@ -35,7 +35,7 @@ const struct field totp_new_fields[] = {
 };
 
 const struct field code_fields[] = {
-	{"code", FIELD_STRING, FIELD_REQUIRED, 1, 64, NULL, NULL},
+	{"code", FIELD_STRING, FIELD_REQUIRED | FIELD_CODE, 1, 64, NULL, NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -80,9 +80,12 @@ guard_open(struct req *r, const struct user *u, char key[33])
 static enum err
 guard_close(struct req *r, const struct user *u, const char *key, enum err e)
 {
+	long long failures = 0;
+
 	if (e == ERR_INVALID_CREDENTIALS || e == ERR_CODE_WRONG || e == ERR_CODE_REUSED) {
-		if (throttle_fail(r, key, u->id) != ERR_OK)
+		if (throttle_fail(r, key, u->id, &failures) != ERR_OK)
 			return ERR_DB_UNAVAILABLE;
+		return throttle_refuse(r, e, failures);
 	} else if (e == ERR_OK && throttle_reset(r, key) != ERR_OK)
 		return ERR_DB_UNAVAILABLE;
 	return e;

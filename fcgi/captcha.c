@@ -12,7 +12,18 @@
 #include "captcha.h"
 #include "log.h"
 
-const char captcha_alphabet[] = "ACDEFGHJKMNPQRTUVWXY34679";
+/*
+ * Every glyph here is drawn rotated by up to CAPTCHA_ANGLE_MAX degrees and
+ * crossed by lines, so a character is in only if nothing else in the set
+ * (in either case, since answers are case-insensitive) can be read for it
+ * that way. Out, with the pair that put them out:
+ *   0 O Q D (round shapes)     1 I L J T 7 (a stroke, a rotated 7 reads as T or L)
+ *   2 Z, N (Z on its side)     5 S      8 B      6 G 9 (6/9 upside down, 6/G)
+ *   V (U/V, V/Y)   W (M/W)     G (C/G)  F (E with a noise line under it)
+ * The 14 left give 14^5..14^6 answers, far more than one guess per image
+ * (each is used up by its first attempt) ever needs.
+ */
+const char captcha_alphabet[] = "ACEHKMNPRUXY34";
 #define CAPTCHA_ALPHABET_LEN ((int)sizeof(captcha_alphabet) - 1)
 
 /* Glyph size in pixels, rotation in degrees, and the noise drawn over them. */

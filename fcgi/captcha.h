@@ -17,7 +17,7 @@
 #define CAPTCHA_WIDTH 200
 #define CAPTCHA_HEIGHT 70
 
-/* Upper case only; no 0/O, 1/I/L, 2/Z, 5/S, 8/B. */
+/* Upper case only, no look-alikes even rotated (the list and why: captcha.c). */
 extern const char captcha_alphabet[];
 
 /*

@@ -13,7 +13,7 @@
 
 #include "config.h"
 
-enum config_type { CT_STR, CT_INT, CT_SIZE };
+enum config_type { CT_STR, CT_INT, CT_SIZE, CT_ENUM };
 
 struct config_var {
 	const char *name;
@@ -23,6 +23,11 @@ struct config_var {
 	const char *dflt;	/* NULL = required */
 	long long min, max;	/* CT_INT, CT_SIZE */
 	const char *help;
+	const char *const *choices;	/* CT_ENUM: the words, NULL-terminated; stored as the index */
+};
+
+static const char *const login_captcha_words[] = {
+	[CONFIG_CAPTCHA_ALWAYS] = "always", [CONFIG_CAPTCHA_AFTER_FAILURES] = "after-failures", NULL,
 };
 
 #define S(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)
@@ -80,6 +85,10 @@ static const struct config_var vars[] = {
 	    "1: refuse registration when the range API cannot be reached"},
 	{"CHATD_CAPTCHA_FONT", CT_STR, S(captcha_font),
 	    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", 0, 0, "TrueType font of the CAPTCHA"},
+	{"CHATD_LOGIN_CAPTCHA", CT_ENUM, I(login_captcha), "always", 0, 0,
+	    "when login asks for a CAPTCHA: always, or after-failures (only after a failure of the "
+	    "name or from the address in the last hour); registration always asks",
+	    login_captcha_words},
 	{"CHATD_SEND_RATE", CT_INT, I(send_rate), "120", 1, 100000,
 	    "messages a user may send per minute, on average"},
 	{"CHATD_SEND_BURST", CT_INT, I(send_burst), "60", 1, 100000,
@@ -269,6 +278,21 @@ config_load(struct config *cfg, config_getter get, void *ctx, char *err, size_t 
 				*(int *)(void *)field = (int)n;
 			else
 				*(size_t *)(void *)field = (size_t)n;
+			break;
+		case CT_ENUM:
+			for (n = 0; v->choices[n] != NULL && strcmp(v->choices[n], val) != 0; n++)
+				;
+			if (v->choices[n] == NULL) {
+				char words[128] = "";
+				size_t at = 0;
+
+				for (long long k = 0; v->choices[k] != NULL && at < sizeof(words); k++)
+					at += (size_t)snprintf(words + at, sizeof(words) - at, "%s%s",
+					    k > 0 ? ", " : "", v->choices[k]);
+				snprintf(err, errlen, "%s must be one of %s, not '%.40s'", v->name, words, val);
+				return -1;
+			}
+			*(int *)(void *)field = (int)n;
 			break;
 		}
 	}

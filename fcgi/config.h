@@ -55,6 +55,7 @@ struct config {
 	int pwned_timeout_ms;
 	int pwned_required;	/* 1: refuse registration when the API cannot be reached */
 	char captcha_font[256];
+	int login_captcha;	/* enum config_login_captcha */
 	char dummy_hash[100];	/* a hash to verify against for unknown users (timing) */
 
 	int send_rate, send_burst;	/* messages per minute and burst, per user */
@@ -63,6 +64,12 @@ struct config {
 	char nchan_url[256];	/* publisher base URL, e.g. http://localhost */
 	char nchan_socket[256];	/* unix socket of the publisher; "" = TCP */
 	int nchan_timeout_ms;
+};
+
+/* When the password step of login asks for a CAPTCHA (CHATD_LOGIN_CAPTCHA). */
+enum config_login_captcha {
+	CONFIG_CAPTCHA_ALWAYS,		/* "always": every attempt, as the spec says */
+	CONFIG_CAPTCHA_AFTER_FAILURES,	/* "after-failures": after recent failures of the name or address */
 };
 
 /* Looks a variable up; getenv() in chatd, a table in the tests. */

@@ -25,6 +25,9 @@ static const char *const sql[STMT__MAX] = {
 
 	[STMT_USER_PURGE_PENDING] = "DELETE FROM users WHERE active = 0 "
 	    "AND created_at < NOW(6) - INTERVAL ? SECOND",
+	/* One pending account past its enrolment time, as if a registration had purged it. */
+	[STMT_USER_PURGE_PENDING_ONE] = "DELETE FROM users WHERE id = ? AND active = 0 "
+	    "AND created_at < NOW(6) - INTERVAL ? SECOND",
 	[STMT_USER_INSERT] = "INSERT INTO users (username, password_hash, totp_sealed) VALUES (?, ?, ?)",
 	[STMT_USER_BY_NAME] = "SELECT id, username, password_hash, totp_sealed, totp_last_step, active "
 	    "FROM users WHERE username = ?",
@@ -44,6 +47,7 @@ static const char *const sql[STMT__MAX] = {
 	    "JOIN users u ON u.id = e.user_id WHERE e.token_hash = ? AND e.expires_at > NOW(6)",
 	[STMT_ENROL_DELETE] = "DELETE FROM enrolments WHERE token_hash = ?",
 	[STMT_ENROL_DELETE_REBIND] = "DELETE FROM enrolments WHERE user_id = ? AND purpose = 'rebind'",
+	[STMT_ENROL_DELETE_REGISTER] = "DELETE FROM enrolments WHERE user_id = ? AND purpose = 'register'",
 
 	[STMT_RECOVERY_DELETE_USER] = "DELETE FROM recovery_codes WHERE user_id = ?",
 	[STMT_RECOVERY_INSERT] = "INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)",
@@ -52,18 +56,27 @@ static const char *const sql[STMT__MAX] = {
 	[STMT_RECOVERY_REMAINING] = "SELECT COUNT(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL",
 
 	[STMT_THROTTLE_GET] = "SELECT failures, hard_locked, COALESCE(CEIL(GREATEST(0, "
-	    "TIMESTAMPDIFF(MICROSECOND, NOW(6), locked_until)) / 1000000), 0) "
-	    "FROM login_throttle WHERE username = ?",
+	    "TIMESTAMPDIFF(MICROSECOND, NOW(6), locked_until)) / 1000000), 0), "
+	    "COALESCE(failed_at > NOW(6) - INTERVAL ? SECOND, 0) FROM login_throttle WHERE username = ?",
 	[STMT_THROTTLE_ENSURE] = "INSERT IGNORE INTO login_throttle (username) VALUES (?)",
 	/* Held for the whole check, so parallel guesses at one name queue up. */
 	[STMT_THROTTLE_LOCK] = "SELECT failures, hard_locked, COALESCE(CEIL(GREATEST(0, "
-	    "TIMESTAMPDIFF(MICROSECOND, NOW(6), locked_until)) / 1000000), 0) "
-	    "FROM login_throttle WHERE username = ? FOR UPDATE",
-	[STMT_THROTTLE_FAIL] = "INSERT INTO login_throttle (username, failures) VALUES (?, 1) "
-	    "ON DUPLICATE KEY UPDATE failures = failures + 1 RETURNING failures",
+	    "TIMESTAMPDIFF(MICROSECOND, NOW(6), locked_until)) / 1000000), 0), "
+	    "COALESCE(failed_at > NOW(6) - INTERVAL ? SECOND, 0) FROM login_throttle WHERE username = ? "
+	    "FOR UPDATE",
+	[STMT_THROTTLE_FAIL] = "INSERT INTO login_throttle (username, failures, failed_at) VALUES (?, 1, NOW(6)) "
+	    "ON DUPLICATE KEY UPDATE failures = failures + 1, failed_at = NOW(6) RETURNING failures",
 	[STMT_THROTTLE_SET_LOCK] = "UPDATE login_throttle SET locked_until = NOW(6) + INTERVAL ? SECOND, "
 	    "hard_locked = ? WHERE username = ?",
 	[STMT_THROTTLE_RESET] = "DELETE FROM login_throttle WHERE username = ?",
+	/* Per address only the time matters; the count restarts after a quiet window. */
+	[STMT_ADDR_FAIL] = "INSERT INTO login_addr_failures (ip, failures, failed_at) VALUES (?, 1, NOW(6)) "
+	    "ON DUPLICATE KEY UPDATE failures = IF(failed_at > NOW(6) - INTERVAL ? SECOND, failures + 1, 1), "
+	    "failed_at = NOW(6)",
+	[STMT_ADDR_RECENT] = "SELECT COUNT(*) FROM login_addr_failures WHERE ip = ? "
+	    "AND failed_at > NOW(6) - INTERVAL ? SECOND",
+	[STMT_ADDR_PURGE] = "DELETE FROM login_addr_failures WHERE failed_at < NOW(6) - INTERVAL ? SECOND "
+	    "LIMIT 100",
 
 	[STMT_TICKET_INSERT] = "INSERT INTO mfa_tickets (ticket_hash, username, user_id, password_ok, "
 	    "recovery_only, expires_at) VALUES (?, ?, ?, ?, ?, NOW(6) + INTERVAL ? SECOND)",

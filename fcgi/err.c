@@ -35,6 +35,8 @@ static const struct {
 	    "The characters from the image were wrong; here is a new image."},
 	[ERR_CAPTCHA_EXPIRED] = {"captcha_expired", 400,
 	    "The image expired or was already used; here is a new one."},
+	[ERR_CAPTCHA_REQUIRED] = {"captcha_required", 400,
+	    "Type the characters from the image to continue."},
 	[ERR_INVALID_CREDENTIALS] = {"invalid_credentials", 401, "The user name or password is wrong."},
 	[ERR_LOCKED] = {"locked", 429,
 	    "Too many failed attempts; wait before trying again."},

@@ -31,6 +31,7 @@ enum err {
 	ERR_USERNAME_TAKEN,	/* 409 */
 	ERR_CAPTCHA_WRONG,	/* 400 the answer was wrong (the challenge is used up) */
 	ERR_CAPTCHA_EXPIRED,	/* 400 unknown, used or expired challenge */
+	ERR_CAPTCHA_REQUIRED,	/* 400 login without a CAPTCHA where one is needed */
 	ERR_INVALID_CREDENTIALS,/* 401 user name or password wrong (never which) */
 	ERR_LOCKED,		/* 429 too many failures; Retry-After */
 	ERR_TICKET_INVALID,	/* 401 MFA ticket unknown, used or expired */

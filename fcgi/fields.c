@@ -40,6 +40,36 @@ spec_find(const struct field *spec, const char *name)
 	return NULL;
 }
 
+size_t
+fields_code_squeeze(const char *in, size_t n, char *out)
+{
+	/* UTF-8 of U+00A0, U+2009, U+202F (spaces) and U+2010, U+2011, U+2013 (dashes). */
+	static const char *const wide[] = {
+		"\xc2\xa0", "\xe2\x80\x89", "\xe2\x80\xaf", "\xe2\x80\x90", "\xe2\x80\x91",
+		"\xe2\x80\x93",
+	};
+	size_t i = 0, o = 0;
+
+	while (i < n) {
+		size_t skip = 0;
+
+		if (in[i] == ' ' || in[i] == '\t' || in[i] == '-')
+			skip = 1;
+		for (size_t k = 0; skip == 0 && k < sizeof(wide) / sizeof(wide[0]); k++) {
+			size_t w = strlen(wide[k]);
+
+			if (n - i >= w && memcmp(in + i, wide[k], w) == 0)
+				skip = w;
+		}
+		if (skip == 0)
+			out[o++] = in[i++];
+		else
+			i += skip;
+	}
+	out[o] = '\0';
+	return o;
+}
+
 static enum err
 field_value_check(json_t *v, const struct field *f, const char **bad)
 {
@@ -54,6 +84,16 @@ field_value_check(json_t *v, const struct field *f, const char **bad)
 		n = json_string_length(v);
 		if (strlen(s) != n || !utf8_valid(s, n))
 			return ERR_BAD_VALUE;
+		if (f->flags & FIELD_CODE) {
+			char sq[FIELDS_CODE_RAW_MAX + 1];
+
+			if (n > FIELDS_CODE_RAW_MAX)
+				return ERR_BAD_VALUE;
+			n = fields_code_squeeze(s, n, sq);
+			if (json_string_setn(v, sq, n) != 0)
+				return ERR_INTERNAL;
+			s = json_string_value(v);
+		}
 		if ((long long)n < f->min || (f->max > 0 && (long long)n > f->max))
 			return ERR_BAD_VALUE;
 		if (f->check != NULL && !f->check(s, n))

@@ -26,6 +26,11 @@ enum field_type {
 
 #define FIELD_REQUIRED 0x1
 #define FIELD_OPEN 0x2		/* FIELD_OBJECT: unknown members are ignored, not refused */
+/* FIELD_STRING: a one-time code as people type or paste it ("123 456",
+ * "123-456", "abcd efgh ..."): the separators fields_code_squeeze() drops
+ * are dropped before the bounds and the check apply, and the body then
+ * holds the squeezed value, so no handler ever sees a separator. */
+#define FIELD_CODE 0x4
 
 struct field {
 	const char *name;
@@ -45,6 +50,19 @@ enum err fields_parse(const char *s, size_t n, json_t **out);
 
 /* Checks obj against spec; on failure *bad names the offending field (or NULL). */
 enum err fields_check(json_t *obj, const struct field *spec, const char **bad);
+
+/* The longest code, separators included, a FIELD_CODE field takes as typed. */
+#define FIELDS_CODE_RAW_MAX 256
+
+/*
+ * Copies in[0..n) into out without the separators people put into codes:
+ * ASCII space, tab and hyphen-minus, and what pasting from an authenticator
+ * or a document brings along (no-break, thin and narrow no-break spaces,
+ * Unicode hyphens and the en dash). Everything else, letters' case
+ * included, stays. out holds at least n + 1 bytes; returns the length
+ * written (out is NUL-terminated).
+ */
+size_t fields_code_squeeze(const char *in, size_t n, char *out);
 
 /* Accessors for a checked body; a missing optional field gives the default. */
 const char *fields_str(json_t *obj, const char *name);

@@ -23,6 +23,9 @@ enum err pages_chat(struct req *);
 enum err register_post(struct req *);		/* register.c */
 enum err register_confirm(struct req *);
 extern const struct field credential_fields[], confirm_fields[];
+/* Login's password step for a pending account: its enrolment again, 200 {enrolment: {...}}. */
+struct user;
+enum err register_resume(struct req *, const struct user *);
 /* Shared with account.c (binding a new authenticator). */
 enum err register_enrolment(struct req *, long long user_id, const char *purpose,
     const unsigned char *sealed, size_t sealed_len, char token[44]);
@@ -34,7 +37,7 @@ enum err register_enrolment_get(struct req *, const char *token, long long *uid,
 enum err login_post(struct req *);		/* login.c */
 enum err login_mfa(struct req *);
 enum err logout_post(struct req *);
-extern const struct field mfa_fields[];
+extern const struct field login_fields[], mfa_fields[];
 
 enum err account_me(struct req *);		/* account.c */
 enum err account_password(struct req *);

@@ -9,6 +9,19 @@
  * locked name answers 429 with Retry-After whether or not the password was
  * right. A hard-locked name gets a ticket that only a recovery code can use
  * (and only when the password was right, which the answer does not show).
+ *
+ * The password step asks for a CAPTCHA on every attempt (CHATD_LOGIN_CAPTCHA
+ * "always"), or only after a recent failure of the name or from the address
+ * ("after-failures"): without one where one is needed it answers 400
+ * captcha_required before the password is looked at, so the CAPTCHA still
+ * guards every guess that follows a failure.
+ *
+ * A right password for an account whose enrolment was never confirmed (the
+ * page was reloaded or closed after sign-up) resumes the enrolment instead
+ * of a ticket: the same authenticator secret again, since it may already be
+ * in the user's app, and fresh recovery codes, since the old ones were never
+ * confirmed as saved. A wrong password for such an account answers like any
+ * other; an enrolment past CHATD_ENROL_TTL is purged and the name is unknown.
  */
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -35,10 +48,19 @@ method_ok(const char *s, size_t n)
 	return (n == 4 && memcmp(s, "totp", 4) == 0) || (n == 8 && memcmp(s, "recovery", 8) == 0);
 }
 
+/* Registration's fields, with the CAPTCHA left to login_post to demand (see above). */
+const struct field login_fields[] = {
+	{"username", FIELD_STRING, FIELD_REQUIRED, 1, 64, NULL, NULL},
+	{"password", FIELD_STRING, FIELD_REQUIRED, 1, USER_PASSWORD_FIELD_MAX, NULL, NULL},
+	{"captcha_id", FIELD_STRING, 0, 32, 32, NULL, challenge_id_valid},
+	{"captcha", FIELD_STRING, 0, 1, 16, NULL, NULL},
+	{NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
 const struct field mfa_fields[] = {
 	{"mfa_ticket", FIELD_STRING, FIELD_REQUIRED, SESSION_TOKEN_LEN, SESSION_TOKEN_LEN, NULL, NULL},
 	{"method", FIELD_STRING, FIELD_REQUIRED, 4, 8, NULL, method_ok},
-	{"code", FIELD_STRING, FIELD_REQUIRED, 1, 64, NULL, NULL},
+	{"code", FIELD_STRING, FIELD_REQUIRED | FIELD_CODE, 1, 64, NULL, NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -57,17 +79,28 @@ login_finish(struct req *r, enum err e)
 	return e;
 }
 
-static enum err login_post_locked(struct req *, const char *key);
+static enum err login_post_locked(struct req *, const char *key, int solved);
 static enum err login_mfa_locked(struct req *);
 
 enum err
 login_post(struct req *r)
 {
+	const char *cid = fields_str(r->in, "captcha_id"), *answer = fields_str(r->in, "captcha");
 	enum err e;
-
 	char key[33];
 
-	if ((e = challenge_take(r, fields_str(r->in, "captcha_id"), fields_str(r->in, "captcha"))) != ERR_OK)
+	/* An answer without its image (or the reverse) is a malformed body. */
+	if ((cid == NULL) != (answer == NULL)) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "%s Field: '%s'.", err_strerror(ERR_MISSING_FIELD),
+		    cid == NULL ? "captcha_id" : "captcha");
+		req_error(r, ERR_MISSING_FIELD, msg);
+		return ERR_ANSWERED;
+	}
+	if (cid == NULL && r->cfg->login_captcha == CONFIG_CAPTCHA_ALWAYS)
+		return ERR_CAPTCHA_REQUIRED;
+	if (cid != NULL && (e = challenge_take(r, cid, answer)) != ERR_OK)
 		return e;
 	/* A malformed name is simply one that does not exist. */
 	user_name_key(fields_str(r->in, "username"), key);
@@ -75,7 +108,7 @@ login_post(struct req *r)
 		return e;
 	if (db_begin(r->db) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	e = login_finish(r, login_post_locked(r, key));
+	e = login_finish(r, login_post_locked(r, key, cid != NULL));
 	if (e != ERR_OK && e != ERR_ANSWERED)
 		buf_reset(&r->resp_headers);	/* no Set-Cookie of an undone step */
 	return e;
@@ -94,8 +127,28 @@ login_mfa(struct req *r)
 	return e;
 }
 
+/* after-failures: 1 when this attempt needs the CAPTCHA it came without. */
+static int
+login_needs_captcha(struct req *r, const struct throttle *t)
+{
+	return t->recent || t->hard || throttle_addr_recent(r) != 0;
+}
+
+/* A pending account still within CHATD_ENROL_TTL: ERR_OK; one past it is
+ * purged here, as the next registration would, and is ERR_NOT_FOUND. */
 static enum err
-login_post_locked(struct req *r, const char *key)
+login_pending_live(struct req *r, const struct user *u)
+{
+	struct db_param p[2] = {DB_INT(u->id), DB_INT(r->cfg->enrol_ttl)};
+	struct db_result res;
+
+	if (db_run(r->db, STMT_USER_PURGE_PENDING_ONE, p, 2, NULL, 0, NULL, NULL, &res) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	return res.affected > 0 ? ERR_NOT_FOUND : ERR_OK;
+}
+
+static enum err
+login_post_locked(struct req *r, const char *key, int solved)
 {
 	const char *name = fields_str(r->in, "username");
 	char nfkc[USER_PASSWORD_MAX], token[SESSION_TOKEN_LEN + 1];
@@ -103,7 +156,8 @@ login_post_locked(struct req *r, const char *key)
 	struct throttle t;
 	struct user u;
 	struct db_param p[6];
-	int known, ok = 0;
+	long long failures = 0;
+	int known, pending, ok = 0;
 	enum err e;
 
 	if ((e = throttle_get(r, key, 1, &t)) != ERR_OK)
@@ -112,10 +166,19 @@ login_post_locked(struct req *r, const char *key)
 		throttle_answer(r, t.retry_after);
 		return ERR_ANSWERED;
 	}
+	/* Decided under the name's row lock: guesses sent at once queue, and
+	 * each sees the failures of those before it. */
+	if (!solved && login_needs_captcha(r, &t))
+		return ERR_CAPTCHA_REQUIRED;
 	e = user_name_valid(name, strlen(name)) ? user_by_name(r, name, &u) : ERR_NOT_FOUND;
+	if (e == ERR_OK && !u.active && (e = login_pending_live(r, &u)) != ERR_OK && e != ERR_NOT_FOUND)
+		return e;
 	if (e == ERR_DB_UNAVAILABLE)
 		return e;
-	known = e == ERR_OK && u.active;
+	/* A pending account is known to its password, except to a hard-locked
+	 * name, whose ticket only a recovery code of an active account can use. */
+	pending = e == ERR_OK && !u.active && !t.hard;
+	known = e == ERR_OK && (u.active || pending);
 	if (!known) {
 		memset(&u, 0, sizeof(u));
 		snprintf(u.password_hash, sizeof(u.password_hash), "%s", r->cfg->dummy_hash);
@@ -125,11 +188,13 @@ login_post_locked(struct req *r, const char *key)
 	OPENSSL_cleanse(nfkc, sizeof(nfkc));
 
 	if (!ok && !t.hard) {
-		if ((e = throttle_fail(r, key, u.id)) != ERR_OK)
+		if ((e = throttle_fail(r, key, u.id, &failures)) != ERR_OK)
 			return e;
 		audit_log(r, u.id, "login_failure", known ? "password" : "unknown user");
-		return ERR_INVALID_CREDENTIALS;
+		return throttle_refuse(r, ERR_INVALID_CREDENTIALS, failures);
 	}
+	if (ok && pending)
+		return register_resume(r, &u);
 
 	/* Password right (or hard-locked, where the answer must not say). */
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
@@ -184,15 +249,16 @@ static enum err
 mfa_failed(struct req *r, const struct ticket *t, int hard, enum err why)
 {
 	struct db_param p = DB_BLOB(t->hash, 32);
+	long long failures = 0;
 	enum err e;
 
 	if (db_run(r->db, t->attempts + 1 >= TICKET_ATTEMPTS ? STMT_TICKET_DELETE : STMT_TICKET_ATTEMPT,
 	    &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	if (!hard && (e = throttle_fail(r, t->username, t->user_id)) != ERR_OK)
+	if (!hard && (e = throttle_fail(r, t->username, t->user_id, &failures)) != ERR_OK)
 		return e;
 	audit_log(r, t->user_id, "mfa_failure", fields_str(r->in, "method"));
-	return why;
+	return hard ? why : throttle_refuse(r, why, failures);
 }
 
 static enum err

@@ -2,6 +2,7 @@
  * pages: the server-rendered HTML pages. Each renders one template from
  * templates/ with escaped values; the page's behaviour is in static/js.
  */
+#include "config.h"
 #include "handlers.h"
 #include "log.h"
 #include "tmpl.h"
@@ -36,10 +37,17 @@ pages_simple(struct req *r, const char *name, const char *title)
 	return pages_render(r, name, vars, sizeof(vars) / sizeof(vars[0]));
 }
 
+/* The login page knows whether to show the CAPTCHA at once (CHATD_LOGIN_CAPTCHA). */
 enum err
 pages_home(struct req *r)
 {
-	return pages_simple(r, "login", APP_NAME " — end-to-end encrypted chat");
+	const struct tmpl_var vars[] = {
+		{"app_name", APP_NAME},
+		{"title", APP_NAME " — end-to-end encrypted chat"},
+		{"login_captcha", r->cfg->login_captcha == CONFIG_CAPTCHA_ALWAYS ? "always" : "after-failures"},
+	};
+
+	return pages_render(r, "login", vars, sizeof(vars) / sizeof(vars[0]));
 }
 
 enum err

@@ -8,6 +8,11 @@
  * right code from the authenticator; unconfirmed accounts expire after
  * CHATD_ENROL_TTL seconds and their name becomes free again. Confirmation
  * logs the new user in.
+ *
+ * An enrolment interrupted by a reload is resumed at login (login.c calls
+ * register_resume() once the password is right): the same secret, a new
+ * token (the old one dies) and new recovery codes (the old ones were never
+ * confirmed as saved). Secrets go into the answer only, never into a log.
  */
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -22,6 +27,7 @@
 #include "log.h"
 #include "qr.h"
 #include "session.h"
+#include "throttle.h"
 #include "user.h"
 
 /* Registration and the password step of login take the same fields. */
@@ -35,7 +41,7 @@ const struct field credential_fields[] = {
 
 const struct field confirm_fields[] = {
 	{"enrolment_token", FIELD_STRING, FIELD_REQUIRED, SESSION_TOKEN_LEN, SESSION_TOKEN_LEN, NULL, NULL},
-	{"code", FIELD_STRING, FIELD_REQUIRED, 1, 64, NULL, NULL},
+	{"code", FIELD_STRING, FIELD_REQUIRED | FIELD_CODE, 1, 64, NULL, NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -151,6 +157,34 @@ register_post(struct req *r)
 	return ERR_OK;
 }
 
+enum err
+register_resume(struct req *r, const struct user *u)
+{
+	char b32[40], token[SESSION_TOKEN_LEN + 1];
+	struct db_param p = DB_INT(u->id);
+	json_t *codes = NULL, *j;
+	enum err e;
+
+	if (db_run(r->db, STMT_ENROL_DELETE_REGISTER, &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	if (user_totp_b32(r, u->id, u->totp_sealed, u->totp_sealed_len, b32) < 0)
+		return ERR_INTERNAL;
+	if ((e = register_enrolment(r, u->id, "register", u->totp_sealed, u->totp_sealed_len, token)) != ERR_OK ||
+	    (e = user_recovery_new(r, u->id, &codes)) != ERR_OK) {
+		OPENSSL_cleanse(b32, sizeof(b32));
+		OPENSSL_cleanse(token, sizeof(token));
+		return e;
+	}
+	j = register_enrolment_json(r, u->username, token, b32, codes);
+	OPENSSL_cleanse(b32, sizeof(b32));
+	OPENSSL_cleanse(token, sizeof(token));
+	if (j == NULL)
+		return ERR_INTERNAL;
+	audit_log(r, u->id, "enrolment_resumed", NULL);
+	req_json(r, 200, json_pack("{s:o}", "enrolment", j));
+	return ERR_OK;
+}
+
 /* Looks up a live enrolment by token: user id, purpose, sealed secret, user name. */
 enum err
 register_enrolment_get(struct req *r, const char *token, long long *uid, char purpose[16],
@@ -177,7 +211,7 @@ enum err
 register_confirm(struct req *r)
 {
 	unsigned char sealed[USER_SEALED_MAX], hash[32];
-	char purpose[16], username[33];
+	char purpose[16], username[33], key[33];
 	size_t sealed_len = 0;
 	long long uid = 0;
 	struct db_param p;
@@ -198,6 +232,10 @@ register_confirm(struct req *r)
 	p = DB_BLOB(hash, 32);
 	if (db_run(r->db, STMT_ENROL_DELETE, &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
+	/* Password and first code proven: failures from before a resumed enrolment are over. */
+	user_name_key(username, key);
+	if ((e = throttle_reset(r, key)) != ERR_OK)
+		return e;
 	if ((e = session_create(r, uid, username)) != ERR_OK)
 		return e;
 	audit_log(r, uid, "register_confirm", NULL);

@@ -23,7 +23,7 @@ const struct route router_routes[] = {
 	{"POST", "/api/captcha", NULL, NULL, 0, NULL, challenge_post, O},
 	{"POST", "/api/register", NULL, credential_fields, 8192, NULL, register_post, O},
 	{"POST", "/api/register/confirm", NULL, confirm_fields, 1024, NULL, register_confirm, O},
-	{"POST", "/api/login", NULL, credential_fields, 8192, NULL, login_post, O},
+	{"POST", "/api/login", NULL, login_fields, 8192, NULL, login_post, O},
 	{"POST", "/api/login/mfa", NULL, mfa_fields, 1024, NULL, login_mfa, O},
 	{"POST", "/api/logout", NULL, NULL, 0, NULL, logout_post, C},
 	{"GET", "/api/me", NULL, NULL, 0, NULL, account_me, A},

@@ -23,17 +23,19 @@ throttle_delay(long long failures)
 enum err
 throttle_get(struct req *r, const char *name, int lock, struct throttle *t)
 {
-	long long hard = 0;
-	struct db_param p = DB_STR(name);
-	struct db_col c[3] = {DB_COL_INT(&t->failures), DB_COL_INT(&hard), DB_COL_INT(&t->retry_after)};
+	long long hard = 0, recent = 0;
+	struct db_param p[2] = {DB_INT(THROTTLE_RECENT), DB_STR(name)};
+	struct db_col c[4] = {DB_COL_INT(&t->failures), DB_COL_INT(&hard), DB_COL_INT(&t->retry_after),
+	    DB_COL_INT(&recent)};
 	struct db_result res;
 
 	memset(t, 0, sizeof(*t));
-	if (db_run(r->db, lock ? STMT_THROTTLE_LOCK : STMT_THROTTLE_GET, &p, 1, c, 3, NULL, NULL, &res) != DB_OK)
+	if (db_run(r->db, lock ? STMT_THROTTLE_LOCK : STMT_THROTTLE_GET, p, 2, c, 4, NULL, NULL, &res) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	if (res.rows == 0)
 		memset(t, 0, sizeof(*t));
 	t->hard = hard != 0;
+	t->recent = res.rows > 0 && recent != 0;
 	return ERR_OK;
 }
 
@@ -46,8 +48,41 @@ throttle_ensure(struct req *r, const char *name)
 	    ERR_OK : ERR_DB_UNAVAILABLE;
 }
 
+long long
+throttle_attempts_left(long long failures)
+{
+	return failures <= THROTTLE_FREE ? THROTTLE_FREE + 1 - failures : 0;
+}
+
+/* The address's side of a failure: only ever makes the next login ask for a CAPTCHA. */
+static enum err
+throttle_addr_fail(struct req *r)
+{
+	struct db_param p[2] = {DB_STR(r->remote_addr != NULL ? r->remote_addr : ""),
+	    DB_INT(THROTTLE_RECENT)};
+
+	if (db_run(r->db, STMT_ADDR_FAIL, p, 2, NULL, 0, NULL, NULL, NULL) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	p[0] = DB_INT(THROTTLE_RECENT);
+	return db_run(r->db, STMT_ADDR_PURGE, p, 1, NULL, 0, NULL, NULL, NULL) == DB_OK ?
+	    ERR_OK : ERR_DB_UNAVAILABLE;
+}
+
+int
+throttle_addr_recent(struct req *r)
+{
+	long long n = 0;
+	struct db_param p[2] = {DB_STR(r->remote_addr != NULL ? r->remote_addr : ""),
+	    DB_INT(THROTTLE_RECENT)};
+	struct db_col c = DB_COL_INT(&n);
+
+	if (db_run(r->db, STMT_ADDR_RECENT, p, 2, &c, 1, NULL, NULL, NULL) != DB_OK)
+		return -1;
+	return n > 0;
+}
+
 enum err
-throttle_fail(struct req *r, const char *name, long long user_id)
+throttle_fail(struct req *r, const char *name, long long user_id, long long *failures_out)
 {
 	long long failures = 0, delay;
 	struct db_param p = DB_STR(name);
@@ -55,8 +90,11 @@ throttle_fail(struct req *r, const char *name, long long user_id)
 	struct db_param lock[3];
 	char detail[64];
 
-	if (db_run(r->db, STMT_THROTTLE_FAIL, &p, 1, &c, 1, NULL, NULL, NULL) != DB_OK)
+	if (db_run(r->db, STMT_THROTTLE_FAIL, &p, 1, &c, 1, NULL, NULL, NULL) != DB_OK ||
+	    throttle_addr_fail(r) != ERR_OK)
 		return ERR_DB_UNAVAILABLE;
+	if (failures_out != NULL)
+		*failures_out = failures;
 	delay = throttle_delay(failures);
 	if (delay == 0)
 		return ERR_OK;
@@ -78,6 +116,26 @@ throttle_reset(struct req *r, const char *name)
 
 	return db_run(r->db, STMT_THROTTLE_RESET, &p, 1, NULL, 0, NULL, NULL, NULL) == DB_OK ?
 	    ERR_OK : ERR_DB_UNAVAILABLE;
+}
+
+enum err
+throttle_refuse(struct req *r, enum err e, long long failures)
+{
+	long long delay = throttle_delay(failures);
+	json_t *j = json_pack("{s:s, s:s, s:I}", "error", err_code(e), "message", err_strerror(e),
+	    "attempts_left", (json_int_t)throttle_attempts_left(failures));
+	char v[24];
+
+	if (j != NULL && delay > 0 && json_object_set_new(j, "retry_after", json_integer(delay)) != 0) {
+		json_decref(j);
+		j = NULL;
+	}
+	req_json(r, err_status(e), j);
+	if (delay > 0) {
+		snprintf(v, sizeof(v), "%lld", delay);
+		req_header(r, "Retry-After", v);
+	}
+	return ERR_ANSWERED;
 }
 
 void

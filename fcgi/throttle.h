@@ -5,6 +5,13 @@
  * failure the name is locked for 1 minute, doubling with each further
  * failure up to 1 hour; at the 100th it is hard-locked, which only a login
  * with a recovery code lifts. A success clears the count.
+ *
+ * Every refusal that counts says how many attempts are left before logins
+ * pause (attempts_left), from the name's count alone, so the number is the
+ * same for an existing and an unknown name. Failures are also remembered
+ * per client address for THROTTLE_RECENT seconds: with
+ * CHATD_LOGIN_CAPTCHA=after-failures a login asks for a CAPTCHA only after
+ * a recent failure of the name or from the address.
  */
 #ifndef CHATD_THROTTLE_H
 #define CHATD_THROTTLE_H
@@ -14,11 +21,13 @@
 
 #define THROTTLE_FREE 4		/* failures without a lockout */
 #define THROTTLE_HARD 100	/* failures that hard-lock */
+#define THROTTLE_RECENT 3600	/* seconds a failure makes login ask for a CAPTCHA */
 
 struct throttle {
 	long long failures;
 	long long retry_after;	/* seconds left of a lockout; 0 = none */
 	int hard;
+	int recent;		/* a failure in the last THROTTLE_RECENT seconds */
 };
 
 /* Lockout seconds after `failures` consecutive failures (0 = none). */
@@ -32,8 +41,19 @@ enum err throttle_get(struct req *, const char *name, int lock, struct throttle 
 /* Makes the name's row exist, outside any transaction (two transactions
  * inserting the same row and then locking it would deadlock). */
 enum err throttle_ensure(struct req *, const char *name);
-/* Counts one failure and sets the lockout; audits a lockout. */
-enum err throttle_fail(struct req *, const char *name, long long user_id);
+/* Counts one failure of the name (and of the client's address), sets the
+ * lockout and audits it; the name's count after it goes to *failures. */
+enum err throttle_fail(struct req *, const char *name, long long user_id, long long *failures);
+/* 1 when the client's address failed in the last THROTTLE_RECENT seconds, 0, or -1. */
+int throttle_addr_recent(struct req *);
+
+/* Attempts left before the name pauses after `failures` failures (0 once locking). */
+long long throttle_attempts_left(long long failures);
+
+/* Answers the refusal e (401 invalid_credentials, code_wrong, ...) with
+ * attempts_left, and when this failure started a lockout its length as
+ * retry_after and Retry-After. Returns ERR_ANSWERED. */
+enum err throttle_refuse(struct req *, enum err e, long long failures);
 /* Clears the count after a success. */
 enum err throttle_reset(struct req *, const char *name);
 

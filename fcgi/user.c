@@ -175,6 +175,25 @@ user_totp_new(struct req *r, long long user_id, unsigned char *sealed, size_t *s
 	return 0;
 }
 
+int
+user_totp_b32(struct req *r, long long user_id, const unsigned char *sealed, size_t sealed_len,
+    char b32[40])
+{
+	unsigned char secret[64];
+	char aad[48];
+	int n, ret;
+
+	user_totp_aad(user_id, aad);
+	n = seal_decrypt(r->cfg->totp_key, sealed, sealed_len, aad, secret, sizeof(secret));
+	if (n < 0) {
+		log_msg(LOG_ERROR, "rid=%s totp: the sealed secret of user %lld does not open", r->id, user_id);
+		return -1;
+	}
+	ret = totp_base32(secret, (size_t)n, b32, 40) < 0 ? -1 : 0;
+	OPENSSL_cleanse(secret, sizeof(secret));
+	return ret;
+}
+
 enum err
 user_totp_check(struct req *r, long long user_id, const unsigned char *sealed, size_t sealed_len,
     long long last_step, const char *code, enum user_totp_mode mode, long long *step_out)

@@ -58,6 +58,10 @@ int user_password_hash(struct req *, const char *nfkc, char *out);
 int user_totp_new(struct req *, long long user_id, unsigned char *sealed, size_t *sealed_len,
     char b32[40]);
 
+/* The base32 of the user's sealed TOTP secret into b32[40] (for an enrolment shown again). 0 or -1. */
+int user_totp_b32(struct req *, long long user_id, const unsigned char *sealed, size_t sealed_len,
+    char b32[40]);
+
 /*
  * Checks a TOTP code against the sealed secret of user_id: ERR_OK,
  * ERR_CODE_WRONG, ERR_CODE_REUSED, ERR_DB_UNAVAILABLE. USER_TOTP_USE marks

@@ -1,7 +1,14 @@
-// Account: password, authenticator, recovery codes, sessions, logout.
+// Account: password, authenticator, recovery codes, sessions, logout, and
+// the crypto debug switch the chat page reads (localStorage 'e2ee-debug').
 import { api, say, setCsrf, $ } from './api.js';
+import { codesBox } from './codes.js';
+import { describeAgent, whenLocal } from './ua.js';
+import { refuse } from './wait.js';
 
+const DEBUG_KEY = 'e2ee-debug';
+const showCodes = codesBox($('codes-box'));
 let enrolment = null;
+let username = '';
 
 function notice(text) {
   say($('notice'), text);
@@ -10,8 +17,9 @@ function notice(text) {
 async function loadMe() {
   const me = await api('GET', '/api/me');
   setCsrf(me.csrf_token);
-  $('me-username').textContent = me.user.username;
-  $('pw-username').value = me.user.username;
+  username = me.user.username;
+  $('me-username').textContent = username;
+  $('pw-username').value = username;
   $('recovery-left').textContent = String(me.recovery_remaining);
   const used = sessionStorage.getItem('recovery_notice');
   if (used !== null) {
@@ -20,15 +28,19 @@ async function loadMe() {
   }
 }
 
+function cell(text, title) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  if (title) td.title = title;
+  return td;
+}
+
 async function loadSessions() {
   const { sessions } = await api('GET', '/api/sessions');
   $('sessions').replaceChildren(...sessions.map((s) => {
     const tr = document.createElement('tr');
-    for (const text of [s.user_agent || 'unknown browser', s.created_at, s.last_seen_at]) {
-      const td = document.createElement('td');
-      td.textContent = text;
-      tr.append(td);
-    }
+    const what = `${describeAgent(s.user_agent)} · ${whenLocal(s.created_at)}`;
+    tr.append(cell(what, s.user_agent || ''), cell(whenLocal(s.last_seen_at)));
     const td = document.createElement('td');
     const b = document.createElement('button');
     b.type = 'button';
@@ -46,23 +58,26 @@ async function loadSessions() {
   }));
 }
 
-function guard(form, errorEl, fn) {
+// A form whose refusals say how many attempts are left, and whose lockout
+// counts down with its submit button disabled.
+function guard(form, fn) {
   $(form).addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    say($(errorEl), '');
+    const errorEl = $(`${form.replace(/-form$/, '')}-error`);
+    say(errorEl, '');
     try {
       await fn();
     } catch (e) {
       if (e.status === 401 && e.code === 'unauthenticated') location.assign('/');
-      say($(errorEl), e.message);
+      refuse(e, errorEl, $(`${form.replace(/-form$/, '')}-wait`), $(`${form.replace(/-form$/, '')}-submit`));
     }
   });
 }
 
-guard('password-form', 'password-error', async () => {
+guard('password-form', async () => {
   await api('POST', '/api/account/password', {
     current_password: $('current-password').value,
-    code: $('pw-code').value.trim(),
+    code: $('pw-code').value,
     new_password: $('new-password').value,
   });
   for (const id of ['current-password', 'pw-code', 'new-password']) $(id).value = '';
@@ -70,7 +85,7 @@ guard('password-form', 'password-error', async () => {
   loadSessions();
 });
 
-guard('totp-form', 'totp-error', async () => {
+guard('totp-form', async () => {
   const r = await api('POST', '/api/account/totp', { password: $('totp-password').value });
   $('totp-password').value = '';
   enrolment = r.enrolment_token;
@@ -80,27 +95,25 @@ guard('totp-form', 'totp-error', async () => {
   $('totp-code').focus();
 });
 
-guard('totp-confirm', 'totp-confirm-error', async () => {
-  await api('POST', '/api/account/totp/confirm', { enrolment_token: enrolment, code: $('totp-code').value.trim() });
+guard('totp-confirm', async () => {
+  await api('POST', '/api/account/totp/confirm', { enrolment_token: enrolment, code: $('totp-code').value });
   $('totp-enrol').hidden = true;
   $('totp-code').value = '';
   notice('New authenticator bound; the old one no longer works. Your other sessions were ended.');
   loadSessions();
 });
 
-guard('recovery-form', 'recovery-error', async () => {
-  const r = await api('POST', '/api/account/recovery-codes', { code: $('recovery-code').value.trim() });
+guard('recovery-form', async () => {
+  const r = await api('POST', '/api/account/recovery-codes', { code: $('recovery-code').value });
   $('recovery-code').value = '';
-  const list = $('new-recovery-codes');
-  list.replaceChildren(...r.recovery_codes.map((c) => {
-    const li = document.createElement('li');
-    li.textContent = c;
-    return li;
-  }));
-  list.hidden = false;
+  showCodes(r.recovery_codes, username);
   $('recovery-left').textContent = String(r.recovery_codes.length);
   notice('New recovery codes below; the old ones no longer work. Save these now.');
 });
+
+const debug = $('debug-crypto');
+debug.checked = localStorage.getItem(DEBUG_KEY) === '1';
+debug.addEventListener('change', () => localStorage.setItem(DEBUG_KEY, debug.checked ? '1' : '0'));
 
 $('logout').addEventListener('click', async () => {
   try {

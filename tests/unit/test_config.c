@@ -534,6 +534,31 @@ test_config_password_file_too_long(void **state)
 	unlink(path);
 }
 
+/* CHATD_LOGIN_CAPTCHA: "always" unless told, one of two words exactly, the error lists them. */
+static void
+test_config_login_captcha_words(void **state)
+{
+	struct env *env = *state;
+	size_t n = env->n;
+
+	assert_int_equal(load(env), 0);
+	assert_int_equal(env->cfg.login_captcha, CONFIG_CAPTCHA_ALWAYS);
+	env_set(env, "CHATD_LOGIN_CAPTCHA", "after-failures");
+	assert_int_equal(load(env), 0);
+	assert_int_equal(env->cfg.login_captcha, CONFIG_CAPTCHA_AFTER_FAILURES);
+	env->n = n;
+	env_set(env, "CHATD_LOGIN_CAPTCHA", "always");
+	assert_int_equal(load(env), 0);
+	assert_int_equal(env->cfg.login_captcha, CONFIG_CAPTCHA_ALWAYS);
+	env->n = n;
+	static const char *const bad[] = {"", "Always", "after_failures", "never", "always ", "1"};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_refused(env, "CHATD_LOGIN_CAPTCHA", bad[i]);
+		assert_non_null(strstr(env->err, "always, after-failures"));
+	}
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -568,6 +593,7 @@ main(void)
 		T(test_config_password_file_empty),
 		T(test_config_password_file_read),
 		T(test_config_password_file_too_long),
+		T(test_config_login_captcha_words),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -375,6 +375,95 @@ test_fields_accessors(void **state)
 	json_decref(j);
 }
 
+static const struct field code_spec[] = {
+	{"code", FIELD_STRING, FIELD_REQUIRED | FIELD_CODE, 6, 6, NULL, NULL},
+	{NULL, 0, 0, 0, 0, NULL, NULL},
+};
+
+/* Checks {"code": <json literal>} against code_spec; the code as checked into out. */
+static enum err
+check_code(const char *json_value, char out[300])
+{
+	char body[400];
+	const char *bad = NULL;
+	json_t *j = NULL;
+	enum err e;
+
+	snprintf(body, sizeof(body), "{\"code\": %s}", json_value);
+	assert_int_equal(fields_parse(body, strlen(body), &j), ERR_OK);
+	e = fields_check(j, code_spec, &bad);
+	snprintf(out, 300, "%s", fields_str(j, "code"));
+	json_decref(j);
+	return e;
+}
+
+static void
+test_fields_code_squeeze_drops_separators_only(void **state)
+{
+	char out[64];
+
+	(void)state;
+	assert_int_equal(fields_code_squeeze("123 456", 7, out), 6);
+	assert_string_equal(out, "123456");
+	assert_int_equal(fields_code_squeeze(" 12-34\t56 ", 10, out), 6);
+	assert_string_equal(out, "123456");
+	/* No-break, thin and narrow no-break spaces; Unicode hyphens and en dash. */
+	fields_code_squeeze("123\xc2\xa0" "456", 8, out);
+	assert_string_equal(out, "123456");
+	fields_code_squeeze("1\xe2\x80\x89" "2\xe2\x80\xaf" "3\xe2\x80\x90" "4\xe2\x80\x91" "5\xe2\x80\x93" "6", 21, out);
+	assert_string_equal(out, "123456");
+	/* Case, letters, other punctuation and other Unicode stay as they are. */
+	fields_code_squeeze("AbCd-efgh.1_2", 13, out);
+	assert_string_equal(out, "AbCdefgh.1_2");
+	fields_code_squeeze("12\xe2\x80\x94" "34", 7, out);	/* an em dash is not a separator */
+	assert_string_equal(out, "12\xe2\x80\x94" "34");
+	/* A cut sequence is kept, not read past. */
+	fields_code_squeeze("12\xe2\x80", 4, out);
+	assert_string_equal(out, "12\xe2\x80");
+	assert_int_equal(fields_code_squeeze("", 0, out), 0);
+	assert_string_equal(out, "");
+}
+
+static void
+test_fields_check_code_field_takes_codes_as_typed(void **state)
+{
+	char out[300];
+
+	(void)state;
+	assert_int_equal(check_code("\"123456\"", out), ERR_OK);
+	assert_string_equal(out, "123456");
+	assert_int_equal(check_code("\"123 456\"", out), ERR_OK);
+	assert_string_equal(out, "123456");
+	assert_int_equal(check_code("\"123-456\"", out), ERR_OK);
+	assert_string_equal(out, "123456");
+	assert_int_equal(check_code("\" 1 2 3 4 5 6 \"", out), ERR_OK);
+	assert_string_equal(out, "123456");
+	assert_int_equal(check_code("\"123\\u00a0456\"", out), ERR_OK);
+	assert_string_equal(out, "123456");
+}
+
+static void
+test_fields_check_code_bounds_apply_after_squeezing(void **state)
+{
+	char out[300], many[300];
+
+	(void)state;
+	assert_int_equal(check_code("\"12 345\"", out), ERR_BAD_VALUE);
+	assert_int_equal(check_code("\"1234 567\"", out), ERR_BAD_VALUE);
+	assert_int_equal(check_code("\"  -  \"", out), ERR_BAD_VALUE);
+	assert_int_equal(check_code("123456", out), ERR_WRONG_TYPE);
+	/* Separators do not buy unbounded input: over FIELDS_CODE_RAW_MAX as typed is refused. */
+	memset(many, ' ', sizeof(many));
+	memcpy(many, "\"123456", 7);
+	many[FIELDS_CODE_RAW_MAX + 2] = '"';
+	many[FIELDS_CODE_RAW_MAX + 3] = '\0';
+	assert_int_equal(check_code(many, out), ERR_BAD_VALUE);
+	many[FIELDS_CODE_RAW_MAX] = '"';
+	many[FIELDS_CODE_RAW_MAX + 1] = '\0';
+	assert_int_equal(check_code(many, out), ERR_OK);
+	assert_string_equal(out, "123456");
+}
+
 int
 main(void)
 {
@@ -407,6 +496,9 @@ main(void)
 		cmocka_unit_test(test_fields_check_object_without_sub_takes_anything),
 		cmocka_unit_test(test_fields_check_non_object_refused),
 		cmocka_unit_test(test_fields_accessors),
+		cmocka_unit_test(test_fields_code_squeeze_drops_separators_only),
+		cmocka_unit_test(test_fields_check_code_field_takes_codes_as_typed),
+		cmocka_unit_test(test_fields_check_code_bounds_apply_after_squeezing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -141,3 +141,62 @@ export async function assertNoProblems(watcher, page, allowed = []) {
   const problems = (await watcher.problems(page)).filter((line) => !expected(line));
   assert.ok(problems.length === 0, `the pages reported problems:\n${problems.join('\n')}`);
 }
+
+/**
+ * Signs up on /register up to the enrolment step (call watchCaptchas(page)
+ * before); returns { username, password, secret, codes } as the page shows them.
+ */
+export async function signUp(page, captchas, { username, password }) {
+  const since = captchas.count();
+  await page.goto('/register');
+  await page.locator('#username').fill(username);
+  await page.locator('#password').fill(password);
+  await captchas.solve(since);
+  await page.locator('#register button[type="submit"]').click();
+  await page.locator('#enrol').waitFor({ state: 'visible' });
+  const uri = await shownQr(page, '#qr');
+  const secret = new URL(uri).searchParams.get('secret');
+  const codes = (await page.locator('#recovery-codes li').allTextContents()).map((c) => c.trim());
+  return { username, password, secret, codes };
+}
+
+/**
+ * Asserts that the recovery codes in `list` (a selector of the <ol>) are all
+ * visible, whole (nothing cut or wrapped) and that no two overlap.
+ */
+export async function assertCodesLaidOut(page, list, what) {
+  const boxes = await page.locator(`${list} li`).evaluateAll((lis) => lis.map((li) => {
+    const r = li.getBoundingClientRect();
+    const range = document.createRange();
+    range.selectNodeContents(li);
+    const t = range.getBoundingClientRect();
+    return { x: r.left, y: r.top, w: r.width, h: r.height, tx: t.left, tw: t.width, th: t.height, text: li.textContent };
+  }));
+  assert.equal(boxes.length, 10, `${what}: codes listed`);
+  const vw = await page.evaluate(() => document.documentElement.clientWidth);
+  for (const b of boxes) {
+    assert.ok(b.w > 0 && b.h > 0, `${what}: ${b.text} is not visible`);
+    assert.ok(b.tx >= b.x - 0.5 && b.tx + b.tw <= b.x + b.w + 0.5, `${what}: ${b.text} runs out of its cell (${JSON.stringify(b)})`);
+    assert.ok(b.th < 2 * 24, `${what}: ${b.text} wraps (${b.th}px tall)`);
+    assert.ok(b.x >= 0 && b.x + b.w <= vw + 0.5, `${what}: ${b.text} is outside the viewport (${vw}px)`);
+  }
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [a, b] = [boxes[i], boxes[j]];
+      const apart = a.tx + a.tw <= b.tx + 0.5 || b.tx + b.tw <= a.tx + 0.5 || a.y + a.h <= b.y + 0.5 || b.y + b.h <= a.y + 0.5;
+      assert.ok(apart, `${what}: ${a.text} and ${b.text} overlap`);
+    }
+  }
+}
+
+/** The elements a print of the page shows (visible in print media), as "tag#id.class: text". */
+export async function printedElements(page) {
+  await page.emulateMedia({ media: 'print' });
+  try {
+    return await page.evaluate(() => [...document.querySelectorAll('main *')]
+      .filter((el) => el.checkVisibility({ visibilityProperty: true }) && el.children.length === 0)
+      .map((el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}: ${el.textContent.trim()}`));
+  } finally {
+    await page.emulateMedia({ media: 'screen' });
+  }
+}
