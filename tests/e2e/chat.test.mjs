@@ -332,7 +332,7 @@ test('chat: the debug switch logs each crypto operation, with IVs that never rep
     // The switch is on the account page; a chat page open meanwhile follows it.
     const account = await a.context.newPage();
     await account.goto('/account');
-    await account.locator('#debug').check();
+    await account.locator('#debug-crypto').check();
     await account.close();
     for (const t of ['first', 'second', 'third']) {
       await send(a, t);

@@ -403,3 +403,21 @@ test('messenger: no serious or critical accessibility violation on the chat page
     await closeAll(a, b);
   }
 });
+
+test('messenger: the sign-up, login and account pages pass the accessibility check in the dark theme too', async ({ browser }) => {
+  const ctx = await browser.newContext({ baseURL: process.env.CHAT_BASE_URL, colorScheme: 'dark' });
+  try {
+    const page = await ctx.newPage();
+    for (const path of ['/', '/register']) {
+      await page.goto(path);
+      await page.locator('form').first().waitFor();
+      await assertAccessible(page, `${path} (dark)`);
+    }
+    const p = await person(browser, { context: ctx });
+    await p.page.goto('/account');
+    await p.page.locator('#debug-crypto').waitFor();
+    await assertAccessible(p.page, '/account (dark)');
+  } finally {
+    await ctx.close();
+  }
+});
