@@ -56,12 +56,93 @@ tmpl_add(struct tmpl_set *set, const char *name, const char *text, size_t len)
 	return 0;
 }
 
+/* Reads all of path into a new buffer (*text, *len); 0, or -1 with err. */
+static int
+read_whole(const char *path, char **text, size_t *len, char *err, size_t errlen)
+{
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		snprintf(err, errlen, "cannot open template %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((*text = malloc(TMPL_MAX_SIZE)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		fclose(f);
+		return -1;
+	}
+	*len = fread(*text, 1, TMPL_MAX_SIZE, f);
+	if (ferror(f) || *len == TMPL_MAX_SIZE) {
+		snprintf(err, errlen, "cannot read template %s (or over %d bytes)", path, TMPL_MAX_SIZE);
+		free(*text);
+		*text = NULL;
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
+/*
+ * Markup shared by several pages (the enrolment step, the recovery codes)
+ * is written once, in DIR/partials/NAME.html, and taken in by a page with
+ * "<!--#include NAME-->" (NAME: a-z, 0-9, '_') when the templates load.
+ * A partial may include others, INCLUDE_DEPTH deep at most (so a loop is
+ * an error, not a hang); what is checked and served is plain HTML, the same
+ * as if it had been written out in the page.
+ */
+#define INCLUDE_OPEN "<!--#include "
+#define INCLUDE_CLOSE "-->"
+#define INCLUDE_DEPTH 4
+
+static int
+expand_includes(const char *dir, const char *page, const char *text, size_t len, struct buf *out,
+    int depth, char *err, size_t errlen)
+{
+	const char *p = text, *end = text + len, *at;
+	size_t open = strlen(INCLUDE_OPEN);
+
+	while ((at = memmem(p, (size_t)(end - p), INCLUDE_OPEN, open)) != NULL) {
+		const char *name = at + open, *q = name;
+		char path[512], *part = NULL;
+		size_t plen;
+
+		while (q < end && ((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '_'))
+			q++;
+		if (q == name || q - name > 64 || (size_t)(end - q) < strlen(INCLUDE_CLOSE) ||
+		    memcmp(q, INCLUDE_CLOSE, strlen(INCLUDE_CLOSE)) != 0) {
+			snprintf(err, errlen, "template %s: malformed include at byte %zu", page, (size_t)(at - text));
+			return -1;
+		}
+		snprintf(path, sizeof(path), "%s/partials/%.*s.html", dir, (int)(q - name), name);
+		if (depth == INCLUDE_DEPTH) {
+			snprintf(err, errlen, "template %s: includes nested over %d deep (a loop?)", page, INCLUDE_DEPTH);
+			return -1;
+		}
+		if (read_whole(path, &part, &plen, err, errlen) < 0)
+			return -1;
+		buf_append(out, p, (size_t)(at - p));
+		if (expand_includes(dir, path, part, plen, out, depth + 1, err, errlen) < 0) {
+			free(part);
+			return -1;
+		}
+		free(part);
+		p = q + strlen(INCLUDE_CLOSE);
+	}
+	buf_append(out, p, (size_t)(end - p));
+	if (buf_failed(out) || out->len >= TMPL_MAX_SIZE) {
+		snprintf(err, errlen, "template %s is over %d bytes with its includes", page, TMPL_MAX_SIZE);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 load_file(struct tmpl_set *set, const char *dir, const char *file, char *err, size_t errlen)
 {
 	char path[512], name[64], *text = NULL;
 	size_t len = 0, nlen = strlen(file) - strlen(".html");
-	FILE *f;
+	struct buf page = {0};
 	int rc = -1;
 
 	if (nlen >= sizeof(name)) {
@@ -71,20 +152,11 @@ load_file(struct tmpl_set *set, const char *dir, const char *file, char *err, si
 	memcpy(name, file, nlen);
 	name[nlen] = '\0';
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if ((f = fopen(path, "re")) == NULL) {
-		snprintf(err, errlen, "cannot open template %s: %s", path, strerror(errno));
+	if (read_whole(path, &text, &len, err, errlen) < 0)
 		return -1;
-	}
-	if ((text = malloc(TMPL_MAX_SIZE)) == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (expand_includes(dir, path, text, len, &page, 0, err, errlen) < 0)
 		goto out;
-	}
-	len = fread(text, 1, TMPL_MAX_SIZE, f);
-	if (ferror(f) || len == TMPL_MAX_SIZE) {
-		snprintf(err, errlen, "cannot read template %s (or over %d bytes)", path, TMPL_MAX_SIZE);
-		goto out;
-	}
-	if (tmpl_add(set, name, text, len) < 0) {
+	if (tmpl_add(set, name, page.p != NULL ? page.p : "", page.len) < 0) {
 		snprintf(err, errlen, "template %s is malformed (bad placeholder or UTF-8) "
 		    "or there are too many", path);
 		goto out;
@@ -92,7 +164,7 @@ load_file(struct tmpl_set *set, const char *dir, const char *file, char *err, si
 	rc = 0;
 out:
 	free(text);
-	fclose(f);
+	buf_free(&page);
 	return rc;
 }
 

@@ -607,11 +607,11 @@ test('account: new recovery codes (asked with a spaced code) have Copy, Download
   await page.locator('#recovery-code').fill(spaced(await user.code()));
   await page.locator('#recovery-form button[type="submit"]').click();
   await page.locator('#codes-box').waitFor({ state: 'visible' });
-  const codes = (await page.locator('#new-recovery-codes li').allTextContents()).map((c) => c.trim());
+  const codes = (await page.locator('#recovery-codes li').allTextContents()).map((c) => c.trim());
   assert.equal(codes.length, 10);
   for (const width of [1280, 360]) {
     await page.setViewportSize({ width, height: 800 });
-    await assertCodesLaidOut(page, '#new-recovery-codes', `account ${width}px`);
+    await assertCodesLaidOut(page, '#recovery-codes', `account ${width}px`);
   }
   await page.locator('#copy-codes').click();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), codes.join('\n'), 'clipboard after Copy');

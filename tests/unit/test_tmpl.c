@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -287,6 +288,63 @@ test_tmpl_load_dir(void **state)
 	rmdir(dir);
 }
 
+/* Writes text to dir/name. */
+static void
+put(const char *dir, const char *name, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+test_tmpl_includes_partials_when_loading(void **state)
+{
+	char dir[] = "/tmp/chatd-tmpl-XXXXXX", sub[64], err[256];
+	struct tmpl_set *set = *state;
+	struct tmpl_var v = {"who", "<b>"};
+	struct buf out = {0};
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/partials", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	put(dir, "page.html", "<p>a</p><!--#include outer--><p>z</p>");
+	put(sub, "outer.html", "[<!--#include inner-->]");
+	put(sub, "inner.html", "hi {{who}}");
+	assert_int_equal(tmpl_load_dir(set, dir, err, sizeof(err)), 0);
+	assert_int_equal(set->n, 1);	/* partials are not pages */
+	assert_int_equal(tmpl_render(tmpl_get(set, "page"), &v, 1, &out), 0);
+	assert_string_equal(out.p, "<p>a</p>[hi &lt;b&gt;]<p>z</p>");
+	buf_free(&out);
+	tmpl_free(set);
+
+	/* A missing partial, a malformed include and a loop each stop the load, named. */
+	put(sub, "inner.html", "<!--#include nope-->");
+	assert_int_equal(tmpl_load_dir(set, dir, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "partials/nope.html"));
+	tmpl_free(set);
+	put(sub, "inner.html", "<!--#include Bad Name-->");
+	assert_int_equal(tmpl_load_dir(set, dir, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "malformed include"));
+	tmpl_free(set);
+	put(sub, "inner.html", "<!--#include outer-->");
+	assert_int_equal(tmpl_load_dir(set, dir, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "nested"));
+	tmpl_free(set);
+	/* What a partial brings in is checked like the page: a bad placeholder fails. */
+	put(sub, "inner.html", "{{Who}}");
+	assert_int_equal(tmpl_load_dir(set, dir, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "page.html"));
+	tmpl_free(set);
+
+	snprintf(sub, sizeof(sub), "rm -rf '%s'", dir);
+	assert_int_equal(system(sub), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -311,6 +369,7 @@ main(void)
 		T(test_tmpl_render_unused_vars_ignored),
 		T(test_tmpl_render_value_braces_not_expanded),
 		T(test_tmpl_load_dir),
+		T(test_tmpl_includes_partials_when_loading),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
