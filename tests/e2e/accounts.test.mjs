@@ -14,6 +14,7 @@ import {
   ISSUER, User, baseURL, createUser, enterSession, parseOtpauth, sql, strongPassword, uniqueName, usersNamed,
 } from './lib/account.mjs';
 import { assertAccessible } from './lib/axe.mjs';
+import { screenshot } from './lib/chat.mjs';
 import {
   assertCodesLaidOut, assertMessage, assertNoProblems, assertText, autocomplete, firstStep, logIn, logOut,
   printedElements, shownQr, signUp, watchCaptchas,
@@ -359,6 +360,7 @@ test('sign-up codes: never overlap, at desktop and phone widths; Copy, Download 
     await assertCodesLaidOut(page, '#recovery-codes', `${width}px`);
   }
   await page.setViewportSize({ width: 1280, height: 900 });
+  await screenshot(page, 'signup-codes.png');
 
   await page.locator('#copy-codes').click();
   await assertText(page, '#copy-codes', 'Copied');

@@ -55,6 +55,7 @@ export async function registerThroughPages(page) {
   const otp = parseOtpauth(await shownQr(page, '#qr'));
   const codes = (await page.locator('#recovery-codes li').allTextContents()).map((c) => c.trim());
   const user = new User({ username, password, secret: otp.secret, recoveryCodes: codes });
+  await page.locator('#codes-saved').check();	// "I have saved these codes" comes before Finish
   await page.locator('#confirm-code').fill(await user.code());
   await page.locator('#confirm button[type="submit"]').click();
   await page.waitForURL('/chat');
