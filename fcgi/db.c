@@ -73,8 +73,18 @@ static const char *const sql[STMT__MAX] = {
 	[STMT_ADDR_FAIL] = "INSERT INTO login_addr_failures (ip, failures, failed_at) VALUES (?, 1, NOW(6)) "
 	    "ON DUPLICATE KEY UPDATE failures = IF(failed_at > NOW(6) - INTERVAL ? SECOND, failures + 1, 1), "
 	    "failed_at = NOW(6)",
-	[STMT_ADDR_RECENT] = "SELECT COUNT(*) FROM login_addr_failures WHERE ip = ? "
-	    "AND failed_at > NOW(6) - INTERVAL ? SECOND",
+	/* The address's one CAPTCHA-free try per window, taken in one statement
+	 * (so tries sent at once cannot all take it): a new or stale row is
+	 * (re)written and counts as taken (affected rows > 0); a recent one is
+	 * left as it is (0 rows: the CAPTCHA is needed). */
+	[STMT_ADDR_CLAIM] = "INSERT INTO login_addr_failures (ip, failures, failed_at) VALUES (?, 0, NOW(6)) "
+	    "ON DUPLICATE KEY UPDATE failures = IF(failed_at > NOW(6) - INTERVAL ? SECOND, failures, 0), "
+	    "failed_at = IF(failed_at > NOW(6) - INTERVAL ? SECOND, failed_at, NOW(6))",
+	[STMT_ADDR_CLEAR] = "DELETE FROM login_addr_failures WHERE ip = ?",
+	/* A resumed enrolment ends when the first one would have: never later. */
+	[STMT_ENROL_CAP] = "UPDATE enrolments e JOIN users u ON u.id = e.user_id "
+	    "SET e.expires_at = LEAST(e.expires_at, u.created_at + INTERVAL ? SECOND) "
+	    "WHERE e.user_id = ? AND e.purpose = 'register'",
 	[STMT_ADDR_PURGE] = "DELETE FROM login_addr_failures WHERE failed_at < NOW(6) - INTERVAL ? SECOND "
 	    "LIMIT 100",
 

@@ -79,6 +79,7 @@ login_finish(struct req *r, enum err e)
 	return e;
 }
 
+static enum err login_captcha_free(struct req *, const char *key);
 static enum err login_post_locked(struct req *, const char *key, int solved);
 static enum err login_mfa_locked(struct req *);
 
@@ -104,6 +105,8 @@ login_post(struct req *r)
 		return e;
 	/* A malformed name is simply one that does not exist. */
 	user_name_key(fields_str(r->in, "username"), key);
+	if (cid == NULL && (e = login_captcha_free(r, key)) != ERR_OK)
+		return e;
 	if ((e = throttle_ensure(r, key)) != ERR_OK)
 		return e;
 	if (db_begin(r->db) != DB_OK)
@@ -127,11 +130,32 @@ login_mfa(struct req *r)
 	return e;
 }
 
-/* after-failures: 1 when this attempt needs the CAPTCHA it came without. */
-static int
-login_needs_captcha(struct req *r, const struct throttle *t)
+/*
+ * after-failures, an attempt without a CAPTCHA: refused (400 captcha_required)
+ * when the name failed recently, before any row is made for it; else it takes
+ * the address's one CAPTCHA-free try of the window, in a statement of its own
+ * committed before the password is checked, so attempts sent at once from one
+ * address (or one IPv6 /64) get one try between them, not one each. The name
+ * is looked at again under its lock (login_post_locked).
+ */
+static enum err
+login_captcha_free(struct req *r, const char *key)
 {
-	return t->recent || t->hard || throttle_addr_recent(r) != 0;
+	struct throttle t;
+	enum err e;
+	int claimed;
+
+	if ((e = throttle_get(r, key, 0, &t)) != ERR_OK)
+		return e;
+	if (t.retry_after > 0 && !t.hard) {	/* locked: said first, so the page can count down */
+		throttle_answer(r, t.retry_after);
+		return ERR_ANSWERED;
+	}
+	if (t.recent || t.hard)
+		return ERR_CAPTCHA_REQUIRED;
+	if ((claimed = throttle_addr_claim(r)) < 0)
+		return ERR_DB_UNAVAILABLE;
+	return claimed ? ERR_OK : ERR_CAPTCHA_REQUIRED;
 }
 
 /* A pending account still within CHATD_ENROL_TTL: ERR_OK; one past it is
@@ -168,7 +192,7 @@ login_post_locked(struct req *r, const char *key, int solved)
 	}
 	/* Decided under the name's row lock: guesses sent at once queue, and
 	 * each sees the failures of those before it. */
-	if (!solved && login_needs_captcha(r, &t))
+	if (!solved && (t.recent || t.hard))
 		return ERR_CAPTCHA_REQUIRED;
 	e = user_name_valid(name, strlen(name)) ? user_by_name(r, name, &u) : ERR_NOT_FOUND;
 	if (e == ERR_OK && !u.active && (e = login_pending_live(r, &u)) != ERR_OK && e != ERR_NOT_FOUND)
@@ -193,6 +217,9 @@ login_post_locked(struct req *r, const char *key, int solved)
 		audit_log(r, u.id, "login_failure", known ? "password" : "unknown user");
 		return throttle_refuse(r, ERR_INVALID_CREDENTIALS, failures);
 	}
+	/* The password was right: the address's CAPTCHA-free try is given back. */
+	if (ok && !solved && r->cfg->login_captcha != CONFIG_CAPTCHA_ALWAYS && (e = throttle_addr_clear(r)) != ERR_OK)
+		return e;
 	if (ok && pending)
 		return register_resume(r, &u);
 

@@ -67,6 +67,15 @@ register_enrolment(struct req *r, long long user_id, const char *purpose,
 	    ERR_OK : ERR_DB_UNAVAILABLE;
 }
 
+/* A resumed enrolment ends when the account's first one would have. */
+static enum err
+register_enrolment_cap(struct req *r, long long user_id)
+{
+	struct db_param p[2] = {DB_INT(r->cfg->enrol_ttl), DB_INT(user_id)};
+
+	return db_run(r->db, STMT_ENROL_CAP, p, 2, NULL, 0, NULL, NULL, NULL) == DB_OK ? ERR_OK : ERR_DB_UNAVAILABLE;
+}
+
 /* The enrolment answer: token, otpauth URI, secret, QR image and (optional) recovery codes. */
 json_t *
 register_enrolment_json(struct req *r, const char *username, const char *token, const char *b32,
@@ -162,7 +171,7 @@ register_resume(struct req *r, const struct user *u)
 {
 	char b32[40], token[SESSION_TOKEN_LEN + 1];
 	struct db_param p = DB_INT(u->id);
-	json_t *codes = NULL, *j;
+	json_t *codes = NULL, *j, *out;
 	enum err e;
 
 	if (db_run(r->db, STMT_ENROL_DELETE_REGISTER, &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
@@ -170,6 +179,7 @@ register_resume(struct req *r, const struct user *u)
 	if (user_totp_b32(r, u->id, u->totp_sealed, u->totp_sealed_len, b32) < 0)
 		return ERR_INTERNAL;
 	if ((e = register_enrolment(r, u->id, "register", u->totp_sealed, u->totp_sealed_len, token)) != ERR_OK ||
+	    (e = register_enrolment_cap(r, u->id)) != ERR_OK ||
 	    (e = user_recovery_new(r, u->id, &codes)) != ERR_OK) {
 		OPENSSL_cleanse(b32, sizeof(b32));
 		OPENSSL_cleanse(token, sizeof(token));
@@ -178,10 +188,12 @@ register_resume(struct req *r, const struct user *u)
 	j = register_enrolment_json(r, u->username, token, b32, codes);
 	OPENSSL_cleanse(b32, sizeof(b32));
 	OPENSSL_cleanse(token, sizeof(token));
-	if (j == NULL)
+	/* Built whole before anything is answered: a failure here rolls back,
+	 * so the old token and codes are never destroyed unseen. */
+	if (j == NULL || (out = json_pack("{s:o}", "enrolment", j)) == NULL)
 		return ERR_INTERNAL;
 	audit_log(r, u->id, "enrolment_resumed", NULL);
-	req_json(r, 200, json_pack("{s:o}", "enrolment", j));
+	req_json(r, 200, out);
 	return ERR_OK;
 }
 

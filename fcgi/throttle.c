@@ -1,6 +1,7 @@
 /*
  * throttle: per-name failure counting and lockouts (see throttle.h).
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,31 +55,79 @@ throttle_attempts_left(long long failures)
 	return failures <= THROTTLE_FREE ? THROTTLE_FREE + 1 - failures : 0;
 }
 
+/*
+ * The address a failure is held against: an IPv4 address as it is; an IPv6
+ * address by its /64, the block one subscriber gets (counting each of its
+ * 2^64 addresses apart would let one machine never be asked).
+ */
+void
+throttle_addr_key(const char *addr, char out[THROTTLE_ADDR_MAX])
+{
+	unsigned char a6[16];
+	char text[INET6_ADDRSTRLEN];
+
+	static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	if (addr != NULL && strchr(addr, ':') != NULL && inet_pton(AF_INET6, addr, a6) == 1) {
+		/* An IPv4 client of a dual-stack socket is its IPv4 address, not ::/64. */
+		if (memcmp(a6, v4mapped, sizeof(v4mapped)) == 0 &&
+		    inet_ntop(AF_INET, a6 + 12, text, sizeof(text)) != NULL) {
+			snprintf(out, THROTTLE_ADDR_MAX, "%s", text);
+			return;
+		}
+		memset(a6 + 8, 0, 8);
+		if (inet_ntop(AF_INET6, a6, text, sizeof(text)) != NULL) {
+			snprintf(out, THROTTLE_ADDR_MAX, "%.40s/64", text);	/* a /64 prints in 24 at most */
+			return;
+		}
+	}
+	snprintf(out, THROTTLE_ADDR_MAX, "%s", addr != NULL ? addr : "");	/* nginx gives an address: 45 at most */
+}
+
 /* The address's side of a failure: only ever makes the next login ask for a CAPTCHA. */
 static enum err
 throttle_addr_fail(struct req *r)
 {
-	struct db_param p[2] = {DB_STR(r->remote_addr != NULL ? r->remote_addr : ""),
-	    DB_INT(THROTTLE_RECENT)};
+	char key[THROTTLE_ADDR_MAX];
+	struct db_param p[2];
 
-	if (db_run(r->db, STMT_ADDR_FAIL, p, 2, NULL, 0, NULL, NULL, NULL) != DB_OK)
-		return ERR_DB_UNAVAILABLE;
-	p[0] = DB_INT(THROTTLE_RECENT);
-	return db_run(r->db, STMT_ADDR_PURGE, p, 1, NULL, 0, NULL, NULL, NULL) == DB_OK ?
+	throttle_addr_key(r->remote_addr, key);
+	p[0] = DB_STR(key);
+	p[1] = DB_INT(THROTTLE_RECENT);
+	return db_run(r->db, STMT_ADDR_FAIL, p, 2, NULL, 0, NULL, NULL, NULL) == DB_OK ?
 	    ERR_OK : ERR_DB_UNAVAILABLE;
 }
 
 int
-throttle_addr_recent(struct req *r)
+throttle_addr_claim(struct req *r)
 {
-	long long n = 0;
-	struct db_param p[2] = {DB_STR(r->remote_addr != NULL ? r->remote_addr : ""),
-	    DB_INT(THROTTLE_RECENT)};
-	struct db_col c = DB_COL_INT(&n);
+	char key[THROTTLE_ADDR_MAX];
+	struct db_param p[3], old = DB_INT(THROTTLE_RECENT);
+	struct db_result res;
 
-	if (db_run(r->db, STMT_ADDR_RECENT, p, 2, &c, 1, NULL, NULL, NULL) != DB_OK)
+	throttle_addr_key(r->remote_addr, key);
+	p[0] = DB_STR(key);
+	p[1] = DB_INT(THROTTLE_RECENT);
+	p[2] = DB_INT(THROTTLE_RECENT);
+	/* Stale rows go a few at a time, outside any login's transaction (a
+	 * range delete there could deadlock two logins and undo a failure). */
+	if (db_run(r->db, STMT_ADDR_PURGE, &old, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
 		return -1;
-	return n > 0;
+	if (db_run(r->db, STMT_ADDR_CLAIM, p, 3, NULL, 0, NULL, NULL, &res) != DB_OK)
+		return -1;
+	return res.affected > 0;
+}
+
+enum err
+throttle_addr_clear(struct req *r)
+{
+	char key[THROTTLE_ADDR_MAX];
+	struct db_param p;
+
+	throttle_addr_key(r->remote_addr, key);
+	p = DB_STR(key);
+	return db_run(r->db, STMT_ADDR_CLEAR, &p, 1, NULL, 0, NULL, NULL, NULL) == DB_OK ?
+	    ERR_OK : ERR_DB_UNAVAILABLE;
 }
 
 enum err

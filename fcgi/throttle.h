@@ -22,6 +22,7 @@
 #define THROTTLE_FREE 4		/* failures without a lockout */
 #define THROTTLE_HARD 100	/* failures that hard-lock */
 #define THROTTLE_RECENT 3600	/* seconds a failure makes login ask for a CAPTCHA */
+#define THROTTLE_ADDR_MAX 46	/* an address key (login_addr_failures.ip): IPv4, or an IPv6 /64 and "/64" */
 
 struct throttle {
 	long long failures;
@@ -44,8 +45,14 @@ enum err throttle_ensure(struct req *, const char *name);
 /* Counts one failure of the name (and of the client's address), sets the
  * lockout and audits it; the name's count after it goes to *failures. */
 enum err throttle_fail(struct req *, const char *name, long long user_id, long long *failures);
-/* 1 when the client's address failed in the last THROTTLE_RECENT seconds, 0, or -1. */
-int throttle_addr_recent(struct req *);
+/* after-failures: takes the address's one CAPTCHA-free try of the window
+ * (committed at once, before the password is checked): 1 when taken, 0 when
+ * the address tried or failed recently (a CAPTCHA is needed), -1 (503). */
+int throttle_addr_claim(struct req *);
+/* The key of an address: IPv4 as it is, IPv6 by its /64 ("2001:db8:1:2::/64"). */
+void throttle_addr_key(const char *addr, char out[THROTTLE_ADDR_MAX]);
+/* A login that took the address's try and succeeded gives it back. */
+enum err throttle_addr_clear(struct req *);
 
 /* Attempts left before the name pauses after `failures` failures (0 once locking). */
 long long throttle_attempts_left(long long failures);

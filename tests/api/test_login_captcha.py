@@ -4,6 +4,7 @@ a failure of the name, or from the address, in the last hour, and answers
 400 captcha_required before it looks at the password. Registration always
 asks; lockouts are the same in both modes."""
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -130,3 +131,35 @@ def test_lockouts_are_unchanged(lenient, account, stack):
     assert_error(r, 429, "locked")
     # Locked is said before the CAPTCHA is asked for: the page can count down.
     assert_error(bare(lenient.client(remote_addr=address()), account.username, account.password), 429, "locked")
+
+
+def test_tries_sent_at_once_from_one_address_get_one_captcha_free_try(lenient, stack):
+    """The address's free try is taken in one committed statement before the
+    password is checked: eight guesses at eight names, sent together, get one
+    look at a password between them, not one each."""
+    here = address()
+    names = [unique_name("spray") for _ in range(8)]
+    with ThreadPoolExecutor(len(names)) as pool:
+        answers = list(pool.map(lambda n: bare(lenient.client(remote_addr=here), n, strong_password()), names))
+    codes = sorted(r.json()["error"] for r in answers)
+    assert codes == ["captcha_required"] * 7 + ["invalid_credentials"], codes
+    # A refused try made no row for its name (nothing to grow without a CAPTCHA).
+    refused = [n for n, r in zip(names, answers) if r.json()["error"] == "captcha_required"]
+    assert all(throttle(stack, n) is None for n in refused)
+
+
+def test_an_ipv6_64_is_one_address(lenient):
+    c = lenient.client(remote_addr="2001:db8:5:6::1")
+    assert_error(bare(c, unique_name("nobody"), strong_password()), 401, "invalid_credentials")
+    same = lenient.client(remote_addr="2001:db8:5:6:ffff:1:2:3")
+    assert_error(bare(same, unique_name("nobody"), strong_password()), 400, "captcha_required")
+    other = lenient.client(remote_addr="2001:db8:5:7::1")
+    assert_error(bare(other, unique_name("nobody"), strong_password()), 401, "invalid_credentials")
+
+
+def test_a_right_password_gives_the_free_try_back(lenient, clients):
+    here = address()
+    for _ in range(2):
+        a = clients().new_user()
+        r = bare(lenient.client(remote_addr=here), a.username, a.password)
+        assert r.status_code == 200, r.text

@@ -113,3 +113,16 @@ def test_the_secret_and_codes_of_a_resume_are_never_logged(clients, stack):
     logs = "".join(p.read_text(errors="replace") for p in Path(stack["CHAT_STACK_DIR"]).glob("log/*.log"))
     for secret in [user.secret, again["enrolment_token"], *again["recovery_codes"]]:
         assert secret not in logs
+
+
+def test_a_resumed_enrolment_ends_when_the_first_would_have(clients, stack):
+    """Resuming gives a new token, never a longer life: logging in again and
+    again cannot keep a name held past CHATD_ENROL_TTL (900 s here)."""
+    c = clients()
+    user, _ = c.enrol()
+    quoted = "'" + user.username + "'"
+    sql(stack, f"UPDATE users SET created_at = NOW(6) - INTERVAL 840 SECOND WHERE username = {quoted}")
+    resume(clients(), user)
+    left = int(sql(stack, "SELECT TIMESTAMPDIFF(SECOND, NOW(6), e.expires_at) FROM enrolments e "
+                          f"JOIN users u ON u.id = e.user_id WHERE u.username = {quoted} AND e.purpose = 'register'"))
+    assert 0 < left <= 60, left
