@@ -52,8 +52,9 @@ static const struct config_var vars[] = {
 	    "database user (DML only, no DDL)"},
 	{"CHATD_DB_PASSWORD_FILE", CT_STR, S(db_password_file), NULL, 0, 0,
 	    "file holding the database user's password"},
-	{"CHATD_DB_TIMEOUT", CT_INT, I(db_timeout), "3", 1, 60,
-	    "seconds for database connect, read and write"},
+	{"CHATD_DB_TIMEOUT", CT_INT, I(db_timeout), "3", 2, 60,
+	    "seconds for database connect, read and write; a wait for a row lock "
+	    "ends one second sooner, as an answer, never as a lost connection"},
 	{"CHATD_HOSTNAMES", CT_STR, S(hostnames), "localhost", 0, 0,
 	    "host names the site is served under, separated by spaces or commas; "
 	    "state-changing requests must come from https://NAME[:CHATD_HTTPS_PORT]"},

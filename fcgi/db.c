@@ -3,6 +3,7 @@
  */
 #include <errmsg.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "config.h"
@@ -252,6 +253,7 @@ db_connect(struct db *db)
 {
 	const struct config *c = db->cfg;
 	unsigned int timeout = (unsigned int)c->db_timeout;
+	char init[96];
 	const char *sock = c->db_socket[0] ? c->db_socket : NULL;
 	const char *host = sock ? NULL : c->db_host;
 	unsigned int port = sock ? 0 : (unsigned int)c->db_port;
@@ -260,12 +262,15 @@ db_connect(struct db *db)
 		log_msg(LOG_ERROR, "db: mysql_init: out of memory");
 		return -1;
 	}
+	/* A statement waiting for a row lock gives up (1205, an answer: 503 with
+	 * Retry-After) a second before the read timeout would cut the connection
+	 * and every statement prepared on it. */
+	snprintf(init, sizeof(init), "SET time_zone = '+00:00', innodb_lock_wait_timeout = %u", timeout - 1);
 	if (mysql_optionsv(db->m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout) != 0 ||
 	    mysql_optionsv(db->m, MYSQL_OPT_READ_TIMEOUT, &timeout) != 0 ||
 	    mysql_optionsv(db->m, MYSQL_OPT_WRITE_TIMEOUT, &timeout) != 0 ||
 	    mysql_optionsv(db->m, MYSQL_SET_CHARSET_NAME, "utf8mb4") != 0 ||
-	    mysql_optionsv(db->m, MYSQL_INIT_COMMAND,
-	    "SET time_zone = '+00:00', innodb_lock_wait_timeout = 5") != 0) {
+	    mysql_optionsv(db->m, MYSQL_INIT_COMMAND, init) != 0) {
 		log_msg(LOG_ERROR, "db: cannot set connection options");
 		goto fail;
 	}
@@ -300,7 +305,8 @@ db_lost(unsigned int e)
 	    e == 1053 /* ER_SERVER_SHUTDOWN */;
 }
 
-/* Handles a failed call on st: DB_UNAVAILABLE (reconnect next time) or DB_FAILED. */
+/* Handles a failed call on st: DB_UNAVAILABLE (a lost connection: reconnect next
+ * time; or contention: try again) or DB_FAILED. */
 static enum db_rc
 db_fail(struct db *db, MYSQL_STMT *st, enum db_stmt s, struct db_result *res)
 {
@@ -314,10 +320,16 @@ db_fail(struct db *db, MYSQL_STMT *st, enum db_stmt s, struct db_result *res)
 		db->in_tx = 0;
 		return DB_UNAVAILABLE;
 	}
+	mysql_stmt_reset(st);
+	/* A lock wait or a deadlock is contention, not a broken statement: the
+	 * service is busy (503 with Retry-After), on a connection that stays. */
+	if (e == DB_ER_LOCK_WAIT || e == DB_ER_DEADLOCK) {
+		log_msg(LOG_WARN, "db: statement %d gave way: %s (%u)", (int)s, mysql_stmt_error(st), e);
+		return DB_UNAVAILABLE;
+	}
 	/* A duplicate key is an answer ("name taken"), not a fault. */
 	if (e != DB_ER_DUP_ENTRY)
 		log_msg(LOG_ERROR, "db: statement %d failed: %s (%u)", (int)s, mysql_stmt_error(st), e);
-	mysql_stmt_reset(st);
 	return DB_FAILED;
 }
 
@@ -426,9 +438,13 @@ db_run(struct db *db, enum db_stmt s, const struct db_param *params, size_t np,
 		res = &scratch;
 	memset(res, 0, sizeof(*res));
 	rc = db_run_once(db, s, params, np, cols, nc, fn, ctx, res);
-	/* A connection that died since the last request: one fresh try
-	 * (never inside a transaction, which died with it). */
-	if (rc == DB_UNAVAILABLE && db->m == NULL && !db->in_tx) {
+	/* A connection that died since the last request: one fresh try, only
+	 * when the statement never reached the server ("gone away" on sending,
+	 * or no connection at all), and never inside a transaction, which died
+	 * with it. A connection lost while the statement ran (2013) may have
+	 * run it: a write is never sent twice. */
+	if (rc == DB_UNAVAILABLE && db->m == NULL && !db->in_tx &&
+	    (res->err == 0 || res->err == CR_SERVER_GONE_ERROR)) {
 		memset(res, 0, sizeof(*res));
 		rc = db_run_once(db, s, params, np, cols, nc, fn, ctx, res);
 	}

@@ -110,7 +110,7 @@ struct db {
 
 enum db_rc {
 	DB_OK = 0,
-	DB_UNAVAILABLE = -1,	/* no connection could be made or it broke */
+	DB_UNAVAILABLE = -1,	/* no connection, it broke, or a row lock or deadlock gave way: try again */
 	DB_FAILED = -2,		/* the statement itself failed (see db_result.err) */
 };
 
@@ -176,5 +176,7 @@ void db_rollback(struct db *);
 enum db_rc db_ping(struct db *);
 
 #define DB_ER_DUP_ENTRY 1062
+#define DB_ER_LOCK_WAIT 1205	/* a row lock was not granted within innodb_lock_wait_timeout */
+#define DB_ER_DEADLOCK 1213	/* chosen as a deadlock's victim: the transaction was rolled back */
 
 #endif

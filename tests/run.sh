@@ -82,6 +82,7 @@ if tests/stack.sh start test; then
 	eval "$(tests/stack.sh env test)"
 	set +a
 	layer api pytest_layer api tests/api
+	layer race pytest_layer race tests/race
 	layer e2e e2e
 	layer fault pytest_layer fault tests/fault
 	tests/stack.sh stop test

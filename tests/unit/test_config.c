@@ -229,6 +229,7 @@ test_config_int_refuses_out_of_range(void **state)
 	assert_refused(env, "CHATD_DB_PORT", "0");
 	assert_refused(env, "CHATD_DB_PORT", "65536");
 	assert_refused(env, "CHATD_DB_TIMEOUT", "61");
+	assert_refused(env, "CHATD_DB_TIMEOUT", "1");	/* the lock wait is a second under it */
 	assert_refused(env, "CHATD_MAX_BODY", "255");
 	assert_refused(env, "CHATD_MAX_BODY", "1048577");
 	assert_refused(env, "CHATD_NCHAN_TIMEOUT_MS", "49");
