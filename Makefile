@@ -26,8 +26,12 @@ SAN := -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 RUN_ROLES := build runtime app db web tools
 TEST_ROLES := $(RUN_ROLES) test
 
-SRC := $(filter-out fcgi/main.c,$(wildcard fcgi/*.c))
-HDR := $(wildcard fcgi/*.h)
+# fcgi/ in layers, lowest first: lib (small libraries), core (request
+# plumbing), sec (security primitives), api (handlers), proc (the process).
+LAYERS := lib core sec api proc
+INC := $(LAYERS:%=-Ifcgi/%)
+SRC := $(filter-out fcgi/proc/main.c,$(foreach l,$(LAYERS),$(wildcard fcgi/$(l)/*.c)))
+HDR := $(foreach l,$(LAYERS),$(wildcard fcgi/$(l)/*.h))
 UNIT := $(wildcard tests/unit/test_*.c)
 SUBMAKE = $(MAKE) --no-print-directory
 
@@ -44,28 +48,28 @@ deps:
 deps-test:
 	@docker/deps.sh $(TEST_ROLES)
 
-build/chatd: $(SRC) fcgi/main.c $(HDR) | build-dir
+build/chatd: $(SRC) fcgi/proc/main.c $(HDR) | build-dir
 	$(NEED_BUILD_DEPS)
-	$(CC) $(CFLAGS_COMMON) $(HARDEN) -o $@ $(SRC) fcgi/main.c $(LIBS) -pie -Wl,-z,relro,-z,now
+	$(CC) $(CFLAGS_COMMON) $(HARDEN) $(INC) -o $@ $(SRC) fcgi/proc/main.c $(LIBS) -pie -Wl,-z,relro,-z,now
 
 # Unit tests: every fcgi/ source but main.c, built with ASan + UBSan.
 build/unit/%: tests/unit/%.c $(SRC) $(HDR) | build-dir
 	$(NEED_BUILD_DEPS)
 	@mkdir -p build/unit
-	$(CC) $(CFLAGS_COMMON) $(SAN) -Ifcgi -o $@ $< $(SRC) $(LIBS) -lcmocka
+	$(CC) $(CFLAGS_COMMON) $(SAN) $(INC) -o $@ $< $(SRC) $(LIBS) -lcmocka
 
 # The independent OpenSSL check of the E2EE vectors (ASan + UBSan too).
-build/check_e2ee: tests/vectors/check_e2ee.c fcgi/b64.c fcgi/b64.h | build-dir
+build/check_e2ee: tests/vectors/check_e2ee.c fcgi/lib/b64.c fcgi/lib/b64.h | build-dir
 	$(NEED_BUILD_DEPS)
-	$(CC) $(CFLAGS_COMMON) $(SAN) -Ifcgi -o $@ tests/vectors/check_e2ee.c fcgi/b64.c -ljansson -lcrypto
+	$(CC) $(CFLAGS_COMMON) $(SAN) $(INC) -o $@ tests/vectors/check_e2ee.c fcgi/lib/b64.c -ljansson -lcrypto
 
 build/publish: tests/api/publish.c $(SRC) $(HDR) | build-dir
 	$(NEED_BUILD_DEPS)
-	$(CC) $(CFLAGS_COMMON) $(HARDEN) -Ifcgi -o $@ $< $(SRC) $(LIBS)
+	$(CC) $(CFLAGS_COMMON) $(HARDEN) $(INC) -o $@ $< $(SRC) $(LIBS)
 
 # The local blocklist: john-data's common passwords that could pass the length rule.
-build/blocklist.txt: fcgi/blocklist.sh | build-dir
-	fcgi/blocklist.sh /usr/share/john/password.lst $@
+build/blocklist.txt: fcgi/sec/blocklist.sh | build-dir
+	fcgi/sec/blocklist.sh /usr/share/john/password.lst $@
 
 build-dir:
 	@mkdir -p build

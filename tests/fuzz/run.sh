@@ -21,18 +21,18 @@ cd "$root" || exit 1
 mkdir -p "$out"
 
 CC=${FUZZ_CC:-clang}
-CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -Ifcgi
+CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -Ifcgi/lib -Ifcgi/core -Ifcgi/sec -Ifcgi/api -Ifcgi/proc
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 	$(pkg-config --cflags jansson 2>/dev/null) $(mariadb_config --cflags)"
 
 # Each harness and the fcgi/ sources it needs.
 declare -A deps=(
-	[query]="fcgi/query.c fcgi/utf8.c fcgi/arena.c"
-	[cookie]="fcgi/cookie.c fcgi/arena.c"
-	[fields]="fcgi/fields.c fcgi/utf8.c"
-	[router]="fcgi/router.c fcgi/query.c fcgi/utf8.c fcgi/arena.c fcgi/buf.c fcgi/resp.c fcgi/log.c fcgi/fields.c fcgi/err.c fcgi/session.c fcgi/cookie.c fcgi/db.c fcgi/b64.c fcgi/presence.c fcgi/event.c fcgi/notify.c"
-	[tmpl]="fcgi/tmpl.c fcgi/buf.c fcgi/utf8.c"
-	[b64]="fcgi/b64.c"
+	[query]="fcgi/core/query.c fcgi/lib/utf8.c fcgi/lib/arena.c"
+	[cookie]="fcgi/core/cookie.c fcgi/lib/arena.c"
+	[fields]="fcgi/core/fields.c fcgi/lib/utf8.c"
+	[router]="fcgi/lib/hex.c fcgi/sec/token.c fcgi/core/router.c fcgi/core/query.c fcgi/lib/utf8.c fcgi/lib/arena.c fcgi/lib/buf.c fcgi/core/resp.c fcgi/core/log.c fcgi/core/fields.c fcgi/core/err.c fcgi/sec/session.c fcgi/core/cookie.c fcgi/core/db.c fcgi/lib/b64.c fcgi/api/presence.c fcgi/api/event.c fcgi/core/notify.c"
+	[tmpl]="fcgi/core/tmpl.c fcgi/lib/buf.c fcgi/lib/utf8.c"
+	[b64]="fcgi/lib/b64.c"
 )
 harnesses="query cookie fields router tmpl b64"
 

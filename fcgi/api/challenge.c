@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 #include <string.h>
 
+#include "hex.h"
 #include "captcha.h"
 #include "challenge.h"
 #include "config.h"
@@ -15,7 +16,7 @@
 int
 challenge_id_valid(const char *s, size_t n)
 {
-	return n == 32 && strspn(s, "0123456789abcdef") == 32;
+	return n == 32 && hex_valid(s, 32);
 }
 
 enum err
@@ -50,7 +51,7 @@ challenge_post(struct req *r)
 
 	if (RAND_bytes(raw, sizeof(raw)) != 1 || captcha_answer_new(answer) < 0)
 		return ERR_INTERNAL;
-	session_hex(raw, sizeof(raw), id);
+	hex_encode(raw, sizeof(raw), id, 0);
 	if (captcha_png(answer, r->cfg->captcha_font, &png) < 0 || buf_failed(&png)) {
 		log_msg(LOG_ERROR, "rid=%s captcha: cannot draw the image", r->id);
 		goto out;

@@ -16,8 +16,9 @@
 #include "err.h"
 #include "req.h"
 
+#include "token.h"
+
 #define SESSION_COOKIE "__Host-sid"
-#define SESSION_TOKEN_LEN 43	/* base64url of 32 bytes, no padding */
 
 struct session {
 	long long id;
@@ -51,11 +52,5 @@ void session_ended(struct req *);
 
 /* Adds a Set-Cookie that removes the session cookie. */
 void session_clear_cookie(struct req *);
-
-/* SHA-256 of s[0..n). */
-void session_sha256(const void *s, size_t n, unsigned char out[32]);
-
-/* Lower-case hex of n bytes into out (2n + 1 bytes). */
-void session_hex(const unsigned char *in, size_t n, char *out);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hex.h"
 #include "b64.h"
 #include "config.h"
 #include "cookie.h"
@@ -17,28 +18,8 @@
 #include "log.h"
 #include "presence.h"
 #include "session.h"
+#include "token.h"
 #include "utf8.h"
-
-void
-session_hex(const unsigned char *in, size_t n, char *out)
-{
-	static const char h[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = h[in[i] >> 4];
-		out[2 * i + 1] = h[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-void
-session_sha256(const void *s, size_t n, unsigned char out[32])
-{
-	unsigned int len = 32;
-
-	if (EVP_Digest(s, n, out, &len, EVP_sha256(), NULL) != 1)
-		memset(out, 0, 32);	/* never matches a stored hash of a real token */
-}
 
 static void
 session_csrf_of(const struct config *cfg, const unsigned char hash[32], char out[65])
@@ -50,7 +31,7 @@ session_csrf_of(const struct config *cfg, const unsigned char hash[32], char out
 	memcpy(msg + 5, hash, 32);
 	if (HMAC(EVP_sha256(), cfg->pepper, sizeof(cfg->pepper), msg, sizeof(msg), mac, &len) == NULL)
 		RAND_bytes(mac, sizeof(mac));	/* an unguessable value nobody holds */
-	session_hex(mac, 32, out);
+	hex_encode(mac, 32, out, 0);
 	OPENSSL_cleanse(mac, sizeof(mac));
 }
 
@@ -64,11 +45,11 @@ session_load(struct req *r)
 	struct db_result res;
 	enum db_rc rc;
 
-	if (tok == NULL || strlen(tok) != SESSION_TOKEN_LEN)
+	if (tok == NULL || strlen(tok) != TOKEN_LEN)
 		return ERR_UNAUTHENTICATED;
 	if ((s = arena_alloc(r->arena, sizeof(*s))) == NULL)
 		return ERR_INTERNAL;
-	session_sha256(tok, SESSION_TOKEN_LEN, s->hash);
+	token_hash(tok, TOKEN_LEN, s->hash);
 	p[0] = DB_BLOB(s->hash, 32);
 	p[1] = DB_INT(r->cfg->session_idle);
 	p[2] = DB_INT(r->cfg->session_max);
@@ -146,17 +127,13 @@ session_text(const char *in, char *out, size_t outlen)
 enum err
 session_create(struct req *r, long long user_id, const char *username)
 {
-	unsigned char raw[32];
-	char tok[SESSION_TOKEN_LEN + 1], ua[256];
+	char tok[TOKEN_LEN + 1], ua[256];
 	struct session *s = arena_alloc(r->arena, sizeof(*s));
 	struct db_param p[4];
 	struct db_result res;
 
-	if (s == NULL || RAND_bytes(raw, sizeof(raw)) != 1)
+	if (s == NULL || token_mint(tok, s->hash) < 0)
 		return ERR_INTERNAL;
-	b64url_encode(raw, sizeof(raw), tok);
-	OPENSSL_cleanse(raw, sizeof(raw));
-	session_sha256(tok, SESSION_TOKEN_LEN, s->hash);
 	session_text(r->user_agent, ua, sizeof(ua));
 	p[0] = DB_BLOB(s->hash, 32);
 	p[1] = DB_INT(user_id);

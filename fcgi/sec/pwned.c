@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "log.h"
 #include "pwned.h"
 
@@ -133,18 +134,13 @@ pwned_write(char *data, size_t size, size_t nmemb, void *ctx)
 static int
 pwned_sha1_hex(const char *nfkc, char hex[41])
 {
-	static const char digits[] = "0123456789ABCDEF";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	int rc = -1;
 
 	if (EVP_Digest(nfkc, strlen(nfkc), md, &mdlen, EVP_sha1(), NULL) != 1 || mdlen != 20)
 		goto out;
-	for (unsigned i = 0; i < 20; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 0x0F];
-	}
-	hex[40] = '\0';
+	hex_encode(md, 20, hex, 1);
 	rc = 0;
 out:
 	OPENSSL_cleanse(md, sizeof(md));

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hex.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
@@ -13,6 +14,7 @@
 #include "pwned.h"
 #include "seal.h"
 #include "session.h"
+#include "token.h"
 #include "user.h"
 #include "utf8.h"
 
@@ -42,9 +44,9 @@ user_name_key(const char *name, char out[33])
 	}
 	/* Not a possible user name: a key of its own that no real name can be
 	 * ('#' is not allowed in names), of fixed length and plain ASCII. */
-	session_sha256(name, strlen(name), h);
+	token_hash(name, strlen(name), h);
 	out[0] = '#';
-	session_hex(h, 15, out + 1);
+	hex_encode(h, 15, out + 1, 0);
 	out[31] = '\0';
 }
 

@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 #include <string.h>
 
+#include "hex.h"
 #include "recovery.h"
 
 const char recovery_alphabet[] = "abcdefghjkmnpqrstuvwxyz23456789";
@@ -104,7 +105,6 @@ int
 recovery_hash(const unsigned char pepper[32], const char normalized[RECOVERY_CHARS + 1],
     char hex[65])
 {
-	static const char digits[] = "0123456789abcdef";
 	static const char prefix[] = "recovery:";
 	unsigned char msg[sizeof(prefix) - 1 + RECOVERY_CHARS], mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
@@ -117,11 +117,7 @@ recovery_hash(const unsigned char pepper[32], const char normalized[RECOVERY_CHA
 	memcpy(msg + sizeof(prefix) - 1, normalized, RECOVERY_CHARS);
 	if (HMAC(EVP_sha256(), pepper, 32, msg, sizeof(msg), mac, &maclen) == NULL || maclen != 32)
 		goto out;
-	for (unsigned int i = 0; i < maclen; i++) {
-		hex[2 * i] = digits[mac[i] >> 4];
-		hex[2 * i + 1] = digits[mac[i] & 15];
-	}
-	hex[64] = '\0';
+	hex_encode(mac, 32, hex, 0);
 	ret = 0;
 out:
 	OPENSSL_cleanse(msg, sizeof(msg));

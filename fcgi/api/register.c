@@ -27,6 +27,7 @@
 #include "log.h"
 #include "qr.h"
 #include "session.h"
+#include "token.h"
 #include "throttle.h"
 #include "user.h"
 
@@ -40,7 +41,7 @@ const struct field credential_fields[] = {
 };
 
 const struct field confirm_fields[] = {
-	{"enrolment_token", FIELD_STRING, FIELD_REQUIRED, SESSION_TOKEN_LEN, SESSION_TOKEN_LEN, NULL, NULL},
+	{"enrolment_token", FIELD_STRING, FIELD_REQUIRED, TOKEN_LEN, TOKEN_LEN, NULL, NULL},
 	{"code", FIELD_STRING, FIELD_REQUIRED | FIELD_CODE, 1, 64, NULL, NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
@@ -48,16 +49,13 @@ const struct field confirm_fields[] = {
 /* An enrolment token and its row; the token goes into *token. */
 enum err
 register_enrolment(struct req *r, long long user_id, const char *purpose,
-    const unsigned char *sealed, size_t sealed_len, char token[SESSION_TOKEN_LEN + 1])
+    const unsigned char *sealed, size_t sealed_len, char token[TOKEN_LEN + 1])
 {
-	unsigned char raw[32], hash[32];
+	unsigned char hash[32];
 	struct db_param p[5];
 
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
+	if (token_mint(token, hash) < 0)
 		return ERR_INTERNAL;
-	b64url_encode(raw, sizeof(raw), token);
-	OPENSSL_cleanse(raw, sizeof(raw));
-	session_sha256(token, SESSION_TOKEN_LEN, hash);
 	p[0] = DB_BLOB(hash, 32);
 	p[1] = DB_INT(user_id);
 	p[2] = DB_STR(purpose);
@@ -107,7 +105,7 @@ enum err
 register_post(struct req *r)
 {
 	const char *name = fields_str(r->in, "username");
-	char nfkc[USER_PASSWORD_MAX], hash[100], b32[40], token[SESSION_TOKEN_LEN + 1];
+	char nfkc[USER_PASSWORD_MAX], hash[100], b32[40], token[TOKEN_LEN + 1];
 	unsigned char sealed[USER_SEALED_MAX];
 	size_t sealed_len;
 	struct db_param p[3];
@@ -169,7 +167,7 @@ register_post(struct req *r)
 enum err
 register_resume(struct req *r, const struct user *u)
 {
-	char b32[40], token[SESSION_TOKEN_LEN + 1];
+	char b32[40], token[TOKEN_LEN + 1];
 	struct db_param p = DB_INT(u->id);
 	json_t *codes = NULL, *j, *out;
 	enum err e;
@@ -210,9 +208,9 @@ register_enrolment_get(struct req *r, const char *token, long long *uid, char pu
 	};
 	struct db_result res;
 
-	if (strlen(token) != SESSION_TOKEN_LEN)
+	if (strlen(token) != TOKEN_LEN)
 		return ERR_ENROLMENT_INVALID;
-	session_sha256(token, SESSION_TOKEN_LEN, hash);
+	token_hash(token, TOKEN_LEN, hash);
 	p = DB_BLOB(hash, 32);
 	if (db_run(r->db, STMT_ENROL_GET, &p, 1, c, 4, NULL, NULL, &res) != DB_OK)
 		return ERR_DB_UNAVAILABLE;

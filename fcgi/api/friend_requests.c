@@ -1,5 +1,5 @@
 /*
- * request: friend requests (design §3 "Friends").
+ * friend_requests: friend requests (design §3 "Friends").
  *   POST   /api/friends/requests              {username}: 201 request, or 200
  *                                             friendship when it crosses theirs
  *   GET    /api/friends/requests              {incoming, outgoing}
@@ -24,13 +24,13 @@
 #include "user.h"
 
 static int
-request_name_ok(const char *s, size_t n)
+friend_request_name_ok(const char *s, size_t n)
 {
 	return user_name_valid(s, n);
 }
 
-const struct field request_fields[] = {
-	{"username", FIELD_STRING, FIELD_REQUIRED, 1, 64, NULL, request_name_ok},
+const struct field friend_request_fields[] = {
+	{"username", FIELD_STRING, FIELD_REQUIRED, 1, 64, NULL, friend_request_name_ok},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
@@ -42,7 +42,7 @@ me_json(struct req *r)
 
 /* A "request" event of state for request id from → to, told to both sides. */
 static void
-request_event(struct req *r, long long id, const char *state, json_t *from, json_t *to,
+friend_request_event(struct req *r, long long id, const char *state, json_t *from, json_t *to,
     long long from_id, long long to_id)
 {
 	json_t *ev = json_pack("{s:s, s:I, s:s, s:o, s:o}", "type", "request", "id", (json_int_t)id,
@@ -54,7 +54,7 @@ request_event(struct req *r, long long id, const char *state, json_t *from, json
 
 /* Makes the caller and peer friends (inside friends_begin). */
 static enum err
-request_befriend(struct req *r, const struct peer *peer)
+friend_request_befriend(struct req *r, const struct peer *peer)
 {
 	long long me = r->session->user_id;
 	struct db_param p[4] = {DB_INT(me), DB_INT(peer->id), DB_INT(peer->id), DB_INT(me)};
@@ -65,7 +65,7 @@ request_befriend(struct req *r, const struct peer *peer)
 
 /* Deletes request id from → to (inside friends_begin); ERR_REQUEST_UNKNOWN when gone. */
 static enum err
-request_delete(struct req *r, long long id, long long from, long long to)
+friend_request_delete(struct req *r, long long id, long long from, long long to)
 {
 	struct db_param p[3] = {DB_INT(id), DB_INT(from), DB_INT(to)};
 	struct db_result res;
@@ -77,11 +77,11 @@ request_delete(struct req *r, long long id, long long from, long long to)
 
 /* After commit: both sides hear that request id (peer → caller) was accepted. */
 static void
-request_accepted(struct req *r, long long id, const struct peer *peer)
+friend_request_accepted(struct req *r, long long id, const struct peer *peer)
 {
 	const struct session *s = r->session;
 
-	request_event(r, id, "accepted", friends_user_json(peer->id, peer->username), me_json(r),
+	friend_request_event(r, id, "accepted", friends_user_json(peer->id, peer->username), me_json(r),
 	    peer->id, s->user_id);
 	event_publish(r, peer->id, json_pack("{s:s, s:s, s:o}", "type", "friend", "state", "added",
 	    "user", me_json(r)));
@@ -90,14 +90,14 @@ request_accepted(struct req *r, long long id, const struct peer *peer)
 }
 
 static void
-request_friend_answer(struct req *r, long long id, const struct peer *peer)
+friend_request_friend_answer(struct req *r, long long id, const struct peer *peer)
 {
 	req_json(r, 200, json_pack("{s:s, s:I, s:o}", "state", "accepted", "id", (json_int_t)id,
 	    "friend", friends_user_json(peer->id, peer->username)));
 }
 
 enum err
-requests_post(struct req *r)
+friend_requests_post(struct req *r)
 {
 	const struct config *cfg = r->cfg;
 	long long me = r->session->user_id;
@@ -125,13 +125,13 @@ requests_post(struct req *r)
 		return friends_abort(r, ERR_REQUEST_PENDING);
 	if (rel.request_in) {
 		/* They asked first: this request answers theirs. */
-		if ((e = request_delete(r, rel.request_in, peer.id, me)) != ERR_OK ||
-		    (e = request_befriend(r, &peer)) != ERR_OK)
+		if ((e = friend_request_delete(r, rel.request_in, peer.id, me)) != ERR_OK ||
+		    (e = friend_request_befriend(r, &peer)) != ERR_OK)
 			return friends_abort(r, e);
 		if ((e = friends_commit(r)) != ERR_OK)
 			return e;
-		request_accepted(r, rel.request_in, &peer);
-		request_friend_answer(r, rel.request_in, &peer);
+		friend_request_accepted(r, rel.request_in, &peer);
+		friend_request_friend_answer(r, rel.request_in, &peer);
 		return ERR_OK;
 	}
 	p[0] = DB_INT(me);
@@ -140,7 +140,7 @@ requests_post(struct req *r)
 		return friends_abort(r, ERR_DB_UNAVAILABLE);
 	if ((e = friends_commit(r)) != ERR_OK)
 		return e;
-	request_event(r, res.insert_id, "pending", me_json(r), friends_user_json(peer.id, peer.username),
+	friend_request_event(r, res.insert_id, "pending", me_json(r), friends_user_json(peer.id, peer.username),
 	    me, peer.id);
 	req_json(r, 201, json_pack("{s:s, s:I, s:o}", "state", "pending", "id", (json_int_t)res.insert_id,
 	    "to", friends_user_json(peer.id, peer.username)));
@@ -149,16 +149,16 @@ requests_post(struct req *r)
 
 /* --- GET /api/friends/requests ------------------------------------------- */
 
-struct request_row {
+struct friend_request_row {
 	long long id, uid;
 	char username[33], created[32];
 	json_t *list;
 };
 
 static int
-request_row(void *ctx)
+friend_request_row(void *ctx)
 {
-	struct request_row *q = ctx;
+	struct friend_request_row *q = ctx;
 	json_t *j = json_pack("{s:I, s:o, s:s}", "id", (json_int_t)q->id,
 	    "user", friends_user_json(q->uid, q->username), "created_at", q->created);
 
@@ -166,14 +166,14 @@ request_row(void *ctx)
 }
 
 static json_t *
-request_list(struct req *r, enum db_stmt st)
+friend_request_list(struct req *r, enum db_stmt st)
 {
-	struct request_row q = {.list = json_array()};
+	struct friend_request_row q = {.list = json_array()};
 	struct db_param p = DB_INT(r->session->user_id);
 	struct db_col c[4] = {DB_COL_INT(&q.id), DB_COL_INT(&q.uid), DB_COL_STR(q.username),
 	    DB_COL_STR(q.created)};
 
-	if (q.list != NULL && db_run(r->db, st, &p, 1, c, 4, request_row, &q, NULL) != DB_OK) {
+	if (q.list != NULL && db_run(r->db, st, &p, 1, c, 4, friend_request_row, &q, NULL) != DB_OK) {
 		json_decref(q.list);
 		return NULL;
 	}
@@ -181,13 +181,13 @@ request_list(struct req *r, enum db_stmt st)
 }
 
 enum err
-requests_list(struct req *r)
+friend_requests_list(struct req *r)
 {
-	json_t *in = request_list(r, STMT_REQUESTS_IN), *out;
+	json_t *in = friend_request_list(r, STMT_REQUESTS_IN), *out;
 
 	if (in == NULL)
 		return ERR_DB_UNAVAILABLE;
-	if ((out = request_list(r, STMT_REQUESTS_OUT)) == NULL) {
+	if ((out = friend_request_list(r, STMT_REQUESTS_OUT)) == NULL) {
 		json_decref(in);
 		return ERR_DB_UNAVAILABLE;
 	}
@@ -199,7 +199,7 @@ requests_list(struct req *r)
 
 /* A request id from the path: 1 .. 2^63-1 in plain digits, else 0. */
 static long long
-request_id(const char *s)
+friend_request_id(const char *s)
 {
 	char *end;
 	long long v;
@@ -217,7 +217,7 @@ request_id(const char *s)
  * under the lock by the delete that follows.
  */
 static enum err
-request_open(struct req *r, int incoming, long long *id, struct peer *peer)
+friend_request_open(struct req *r, int incoming, long long *id, struct peer *peer)
 {
 	long long from = 0, to = 0, me = r->session->user_id;
 	struct db_param p;
@@ -226,7 +226,7 @@ request_open(struct req *r, int incoming, long long *id, struct peer *peer)
 	enum err e;
 
 	memset(peer, 0, sizeof(*peer));
-	if ((*id = request_id(r->captures[0])) == 0)
+	if ((*id = friend_request_id(r->captures[0])) == 0)
 		return ERR_REQUEST_UNKNOWN;
 	p = DB_INT(*id);
 	if (db_run(r->db, STMT_REQUEST_GET, &p, 1, c, 2, NULL, NULL, &res) != DB_OK)
@@ -239,57 +239,57 @@ request_open(struct req *r, int incoming, long long *id, struct peer *peer)
 }
 
 enum err
-requests_accept(struct req *r)
+friend_requests_accept(struct req *r)
 {
 	struct peer peer;
 	long long id;
 	enum err e;
 
-	if ((e = request_open(r, 1, &id, &peer)) != ERR_OK)
+	if ((e = friend_request_open(r, 1, &id, &peer)) != ERR_OK)
 		return e;
-	if ((e = request_delete(r, id, peer.id, r->session->user_id)) != ERR_OK ||
-	    (e = request_befriend(r, &peer)) != ERR_OK)
+	if ((e = friend_request_delete(r, id, peer.id, r->session->user_id)) != ERR_OK ||
+	    (e = friend_request_befriend(r, &peer)) != ERR_OK)
 		return friends_abort(r, e);
 	if ((e = friends_commit(r)) != ERR_OK)
 		return e;
-	request_accepted(r, id, &peer);
-	request_friend_answer(r, id, &peer);
+	friend_request_accepted(r, id, &peer);
+	friend_request_friend_answer(r, id, &peer);
 	return ERR_OK;
 }
 
 /* Reject (incoming) or cancel (outgoing): the request is deleted. */
 static enum err
-request_drop(struct req *r, int incoming, const char *state)
+friend_request_drop(struct req *r, int incoming, const char *state)
 {
 	long long me = r->session->user_id, id;
 	struct peer peer;
 	enum err e;
 
-	if ((e = request_open(r, incoming, &id, &peer)) != ERR_OK)
+	if ((e = friend_request_open(r, incoming, &id, &peer)) != ERR_OK)
 		return e;
-	e = incoming ? request_delete(r, id, peer.id, me) : request_delete(r, id, me, peer.id);
+	e = incoming ? friend_request_delete(r, id, peer.id, me) : friend_request_delete(r, id, me, peer.id);
 	if (e != ERR_OK)
 		return friends_abort(r, e);
 	if ((e = friends_commit(r)) != ERR_OK)
 		return e;
 	if (incoming)
-		request_event(r, id, state, friends_user_json(peer.id, peer.username), me_json(r),
+		friend_request_event(r, id, state, friends_user_json(peer.id, peer.username), me_json(r),
 		    peer.id, me);
 	else
-		request_event(r, id, state, me_json(r), friends_user_json(peer.id, peer.username),
+		friend_request_event(r, id, state, me_json(r), friends_user_json(peer.id, peer.username),
 		    me, peer.id);
 	r->status = 204;
 	return ERR_OK;
 }
 
 enum err
-requests_reject(struct req *r)
+friend_requests_reject(struct req *r)
 {
-	return request_drop(r, 1, "rejected");
+	return friend_request_drop(r, 1, "rejected");
 }
 
 enum err
-requests_cancel(struct req *r)
+friend_requests_cancel(struct req *r)
 {
-	return request_drop(r, 0, "cancelled");
+	return friend_request_drop(r, 0, "cancelled");
 }

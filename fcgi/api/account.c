@@ -19,6 +19,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "session.h"
+#include "token.h"
 #include "throttle.h"
 #include "user.h"
 
@@ -173,7 +174,7 @@ enum err
 account_totp_new(struct req *r)
 {
 	unsigned char sealed[USER_SEALED_MAX];
-	char b32[40], token[SESSION_TOKEN_LEN + 1], key[33];
+	char b32[40], token[TOKEN_LEN + 1], key[33];
 	size_t sealed_len;
 	struct db_param p;
 	struct user u;

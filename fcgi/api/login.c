@@ -36,6 +36,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "session.h"
+#include "token.h"
 #include "throttle.h"
 #include "user.h"
 
@@ -58,7 +59,7 @@ const struct field login_fields[] = {
 };
 
 const struct field mfa_fields[] = {
-	{"mfa_ticket", FIELD_STRING, FIELD_REQUIRED, SESSION_TOKEN_LEN, SESSION_TOKEN_LEN, NULL, NULL},
+	{"mfa_ticket", FIELD_STRING, FIELD_REQUIRED, TOKEN_LEN, TOKEN_LEN, NULL, NULL},
 	{"method", FIELD_STRING, FIELD_REQUIRED, 4, 8, NULL, method_ok},
 	{"code", FIELD_STRING, FIELD_REQUIRED | FIELD_CODE, 1, 64, NULL, NULL},
 	{NULL, 0, 0, 0, 0, NULL, NULL},
@@ -175,8 +176,8 @@ static enum err
 login_post_locked(struct req *r, const char *key, int solved)
 {
 	const char *name = fields_str(r->in, "username");
-	char nfkc[USER_PASSWORD_MAX], token[SESSION_TOKEN_LEN + 1];
-	unsigned char raw[32], hash[32];
+	char nfkc[USER_PASSWORD_MAX], token[TOKEN_LEN + 1];
+	unsigned char hash[32];
 	struct throttle t;
 	struct user u;
 	struct db_param p[6];
@@ -224,11 +225,8 @@ login_post_locked(struct req *r, const char *key, int solved)
 		return register_resume(r, &u);
 
 	/* Password right (or hard-locked, where the answer must not say). */
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
+	if (token_mint(token, hash) < 0)
 		return ERR_INTERNAL;
-	b64url_encode(raw, sizeof(raw), token);
-	OPENSSL_cleanse(raw, sizeof(raw));
-	session_sha256(token, SESSION_TOKEN_LEN, hash);
 	p[0] = DB_BLOB(hash, 32);
 	p[1] = DB_STR(key);
 	p[2] = u.id > 0 ? DB_INT(u.id) : DB_NULL;
@@ -264,7 +262,7 @@ ticket_get(struct req *r, const char *token, struct ticket *t)
 	struct db_result res;
 
 	memset(t, 0, sizeof(*t));
-	session_sha256(token, strlen(token), t->hash);
+	token_hash(token, strlen(token), t->hash);
 	p = DB_BLOB(t->hash, 32);
 	if (db_run(r->db, STMT_TICKET_LOCK, &p, 1, c, 5, NULL, NULL, &res) != DB_OK)
 		return ERR_DB_UNAVAILABLE;

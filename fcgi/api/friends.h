@@ -13,7 +13,7 @@
  *   GET    /api/friends              friends with presence, unread count, key id
  *   DELETE /api/friends/{username}   end a friendship
  *   GET    /api/blocks, POST|DELETE /api/blocks/{username}
- * Friend requests are in request.c.
+ * Friend requests are in friend_requests.c.
  */
 #ifndef CHATD_FRIENDS_H
 #define CHATD_FRIENDS_H

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hex.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
@@ -62,21 +63,15 @@ param(struct req *r, FCGX_Request *fr, const char *name)
 static void
 set_request_id(struct req *r, const char *given)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char raw[16];
-	size_t i;
 
-	if (given != NULL && strlen(given) == 32 && strspn(given, hex) == 32) {
+	if (given != NULL && hex_valid(given, 32)) {
 		memcpy(r->id, given, 33);
 		return;
 	}
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
 		memset(raw, 0, sizeof(raw));
-	for (i = 0; i < sizeof(raw); i++) {
-		r->id[2 * i] = hex[raw[i] >> 4];
-		r->id[2 * i + 1] = hex[raw[i] & 15];
-	}
-	r->id[32] = '\0';
+	hex_encode(raw, sizeof(raw), r->id, 0);
 }
 
 static int

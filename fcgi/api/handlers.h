@@ -56,12 +56,12 @@ enum err blocks_list(struct req *);
 enum err blocks_add(struct req *);
 enum err blocks_remove(struct req *);
 
-enum err requests_post(struct req *);		/* request.c */
-enum err requests_list(struct req *);
-enum err requests_accept(struct req *);
-enum err requests_reject(struct req *);
-enum err requests_cancel(struct req *);
-extern const struct field request_fields[];
+enum err friend_requests_post(struct req *);		/* friend_requests.c */
+enum err friend_requests_list(struct req *);
+enum err friend_requests_accept(struct req *);
+enum err friend_requests_reject(struct req *);
+enum err friend_requests_cancel(struct req *);
+extern const struct field friend_request_fields[];
 
 enum err keys_put(struct req *);		/* keys.c */
 enum err keys_get(struct req *);
