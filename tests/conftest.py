@@ -83,6 +83,13 @@ def client(clients):
 
 
 @pytest.fixture
+def account(clients):
+    """A confirmed account (its first code used) and the client that made it."""
+    c = clients()
+    return c, c.new_user()
+
+
+@pytest.fixture
 def private_chatd(stack):
     """A factory of private one-worker chatd processes with settings of their
     own (CHATD_*=value keywords), sharing the stack's database and secrets;

@@ -40,56 +40,66 @@ const struct field code_fields[] = {
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
+/* Inside db_tx(): ends the caller's other sessions; how many into *ended. */
 static enum err
-end_other_sessions(struct req *r)
+end_other_sessions_tx(struct req *r, long long *ended)
 {
 	struct db_param p[2] = {DB_INT(r->session->user_id), DB_INT(r->session->id)};
 	struct db_result res;
 
+	*ended = 0;
 	if (db_run(r->db, STMT_SESSION_DELETE_OTHERS, p, 2, NULL, 0, NULL, NULL, &res) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	if (res.affected > 0) {
-		char detail[40];
-
-		snprintf(detail, sizeof(detail), "others=%lld", res.affected);
-		audit_log(r, r->session->user_id, "session_ended", detail);
-		session_ended(r);
-	}
+	*ended = res.affected;
 	return ERR_OK;
 }
 
+/* After the commit: the ended sessions' streams close, and the log says so. */
+static void
+end_other_sessions_done(struct req *r, long long ended)
+{
+	char detail[40];
+
+	if (ended <= 0)
+		return;
+	snprintf(detail, sizeof(detail), "others=%lld", ended);
+	audit_log(r, r->session->user_id, "session_ended", detail);
+	session_ended(r);
+}
+
 /*
- * Re-authentication here counts like login: a locked name answers 429, a
- * wrong password or code counts a failure, a success clears the count. So a
- * stolen session cannot guess codes or passwords without limit.
+ * Re-authentication here counts like login, under the same lock: the attempt
+ * is admitted under the name's row lock (a locked name answers 429, and no
+ * more are checked at once than the name has attempts left), and its result
+ * is counted under it (a wrong password or code counts a failure, a success
+ * clears the count). So a stolen session cannot guess codes or passwords
+ * without limit, not even by sending its guesses all at once.
  */
 static enum err
 guard_open(struct req *r, const struct user *u, char key[33])
 {
 	struct throttle t;
+	enum err e;
 
 	user_name_key(u->username, key);
-	if (throttle_get(r, key, 0, &t) != ERR_OK)
-		return ERR_DB_UNAVAILABLE;
-	if (t.retry_after > 0 || t.hard) {
-		throttle_answer(r, t.retry_after > 0 ? t.retry_after : 3600);
+	if ((e = throttle_admit(r, key, 1, 0, &t)) == ERR_LOCKED) {
+		throttle_answer(r, t.retry_after);
 		return ERR_ANSWERED;
 	}
-	return ERR_OK;
+	return e;
 }
 
+/* Settles what guard_open admitted, whatever e is; every path after a
+ * successful guard_open goes through here once. */
 static enum err
 guard_close(struct req *r, const struct user *u, const char *key, enum err e)
 {
 	long long failures = 0;
+	int failed = e == ERR_INVALID_CREDENTIALS || e == ERR_CODE_WRONG || e == ERR_CODE_REUSED;
 
-	if (e == ERR_INVALID_CREDENTIALS || e == ERR_CODE_WRONG || e == ERR_CODE_REUSED) {
-		if (throttle_fail(r, key, u->id, &failures) != ERR_OK)
-			return ERR_DB_UNAVAILABLE;
-		return throttle_refuse(r, e, failures);
-	} else if (e == ERR_OK && throttle_reset(r, key) != ERR_OK)
+	if (throttle_settle(r, key, u->id, !failed, e == ERR_OK, &failures) != ERR_OK)
 		return ERR_DB_UNAVAILABLE;
-	return e;
+	return failed ? throttle_refuse(r, e, failures) : e;
 }
 
 /* The caller's password again: ERR_OK or ERR_INVALID_CREDENTIALS. */
@@ -127,11 +137,35 @@ account_me(struct req *r)
 	return ERR_OK;
 }
 
+/* A change of the caller's own secrets: written with the other sessions'
+ * end, together, under the caller's row lock. */
+struct change {
+	struct req *r;
+	const char *hash;			/* password: the new bcrypt hash */
+	const unsigned char *sealed, *token;	/* authenticator: the secret, the enrolment */
+	size_t sealed_len;
+	long long step, ended;
+};
+
+static enum err
+account_password_tx(void *ctx)
+{
+	struct change *c = ctx;
+	struct db_param p[2] = {DB_STR(c->hash), DB_INT(c->r->session->user_id)};
+	enum err e;
+
+	if ((e = user_lock(c->r, c->r->session->user_id)) != ERR_OK)
+		return e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
+	if (db_run(c->r->db, STMT_USER_SET_PASSWORD, p, 2, NULL, 0, NULL, NULL, NULL) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	return end_other_sessions_tx(c->r, &c->ended);
+}
+
 enum err
 account_password(struct req *r)
 {
 	char nfkc[USER_PASSWORD_MAX], hash[100], key[33];
-	struct db_param p[2];
+	struct change ch = {0};
 	struct user u;
 	enum err e;
 
@@ -141,7 +175,7 @@ account_password(struct req *r)
 		return guard_close(r, &u, key, e);
 	/* The new password first: a refused one must not use up the code. */
 	if ((e = user_password_accept(r, u.username, fields_str(r->in, "new_password"), nfkc)) != ERR_OK)
-		return e;
+		return guard_close(r, &u, key, e);
 	e = user_totp_check(r, u.id, u.totp_sealed, u.totp_sealed_len, u.totp_last_step,
 	    fields_str(r->in, "code"), USER_TOTP_USE, NULL);
 	if (e != ERR_OK) {
@@ -159,15 +193,39 @@ account_password(struct req *r)
 		return ERR_INTERNAL;
 	}
 	OPENSSL_cleanse(nfkc, sizeof(nfkc));
-	p[0] = DB_STR(hash);
-	p[1] = DB_INT(u.id);
-	if (db_run(r->db, STMT_USER_SET_PASSWORD, p, 2, NULL, 0, NULL, NULL, NULL) != DB_OK)
-		return ERR_DB_UNAVAILABLE;
-	audit_log(r, u.id, "password_change", NULL);
-	if ((e = end_other_sessions(r)) != ERR_OK)
+	ch.r = r;
+	ch.hash = hash;
+	e = db_tx(r->db, "password_change", account_password_tx, &ch);
+	OPENSSL_cleanse(hash, sizeof(hash));
+	if (e != ERR_OK)
 		return e;
+	audit_log(r, u.id, "password_change", NULL);
+	end_other_sessions_done(r, ch.ended);
 	r->status = 204;
 	return ERR_OK;
+}
+
+/* A new authenticator's enrolment, replacing a pending one: one at a time. */
+struct rebind {
+	struct req *r;
+	long long uid;
+	const unsigned char *sealed;
+	size_t sealed_len;
+	char *token;
+};
+
+static enum err
+account_totp_new_tx(void *ctx)
+{
+	struct rebind *b = ctx;
+	struct db_param p = DB_INT(b->uid);
+	enum err e;
+
+	if ((e = user_lock(b->r, b->uid)) != ERR_OK)
+		return e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
+	if (db_run(b->r->db, STMT_ENROL_DELETE_REBIND, &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	return register_enrolment(b->r, b->uid, "rebind", b->sealed, b->sealed_len, b->token);
 }
 
 enum err
@@ -176,7 +234,7 @@ account_totp_new(struct req *r)
 	unsigned char sealed[USER_SEALED_MAX];
 	char b32[40], token[TOKEN_LEN + 1], key[33];
 	size_t sealed_len;
-	struct db_param p;
+	struct rebind rb;
 	struct user u;
 	json_t *j;
 	enum err e;
@@ -186,13 +244,14 @@ account_totp_new(struct req *r)
 	e = recheck_password(r, &u, fields_str(r->in, "password"));
 	if ((e = guard_close(r, &u, key, e)) != ERR_OK)
 		return e;
-	/* One pending authenticator at a time. */
-	p = DB_INT(u.id);
-	if (db_run(r->db, STMT_ENROL_DELETE_REBIND, &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
-		return ERR_DB_UNAVAILABLE;
 	if (user_totp_new(r, u.id, sealed, &sealed_len, b32) < 0)
 		return ERR_INTERNAL;
-	e = register_enrolment(r, u.id, "rebind", sealed, sealed_len, token);
+	rb.r = r;
+	rb.uid = u.id;
+	rb.sealed = sealed;
+	rb.sealed_len = sealed_len;
+	rb.token = token;
+	e = db_tx(r->db, "authenticator_new", account_totp_new_tx, &rb);
 	j = e == ERR_OK ? register_enrolment_json(r, u.username, token, b32, NULL) : NULL;
 	OPENSSL_cleanse(b32, sizeof(b32));
 	OPENSSL_cleanse(token, sizeof(token));
@@ -204,6 +263,31 @@ account_totp_new(struct req *r)
 	return ERR_OK;
 }
 
+/* The new secret replaces the old, its enrolment ends (a parallel confirm
+ * of the same one finds it gone), and the other sessions end. */
+static enum err
+account_totp_confirm_tx(void *ctx)
+{
+	struct change *c = ctx;
+	long long uid = c->r->session->user_id;
+	struct db_param p[3] = {DB_BLOB(c->token, 32)};
+	struct db_result res;
+	enum err e;
+
+	if ((e = user_lock(c->r, uid)) != ERR_OK)
+		return e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
+	if (db_run(c->r->db, STMT_ENROL_DELETE, p, 1, NULL, 0, NULL, NULL, &res) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	if (res.affected != 1)
+		return ERR_ENROLMENT_INVALID;
+	p[0] = DB_BLOB(c->sealed, c->sealed_len);
+	p[1] = DB_INT(c->step);
+	p[2] = DB_INT(uid);
+	if (db_run(c->r->db, STMT_USER_SET_TOTP, p, 3, NULL, 0, NULL, NULL, NULL) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	return end_other_sessions_tx(c->r, &c->ended);
+}
+
 enum err
 account_totp_confirm(struct req *r)
 {
@@ -211,7 +295,7 @@ account_totp_confirm(struct req *r)
 	char purpose[16], username[33];
 	size_t sealed_len = 0;
 	long long uid = 0, step = 0;
-	struct db_param p[3];
+	struct change ch = {0};
 	enum err e;
 
 	e = register_enrolment_get(r, fields_str(r->in, "enrolment_token"), &uid, purpose, sealed,
@@ -227,27 +311,43 @@ account_totp_confirm(struct req *r)
 		audit_log(r, uid, "mfa_failure", "authenticator change");
 		return e;
 	}
-	p[0] = DB_BLOB(sealed, sealed_len);
-	p[1] = DB_INT(step);
-	p[2] = DB_INT(uid);
-	if (db_run(r->db, STMT_USER_SET_TOTP, p, 3, NULL, 0, NULL, NULL, NULL) != DB_OK)
-		return ERR_DB_UNAVAILABLE;
-	p[0] = DB_BLOB(hash, 32);
-	if (db_run(r->db, STMT_ENROL_DELETE, p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
-		return ERR_DB_UNAVAILABLE;
-	audit_log(r, uid, "authenticator_change", NULL);
-	if ((e = end_other_sessions(r)) != ERR_OK)
+	ch.r = r;
+	ch.sealed = sealed;
+	ch.sealed_len = sealed_len;
+	ch.token = hash;
+	ch.step = step;
+	if ((e = db_tx(r->db, "authenticator_change", account_totp_confirm_tx, &ch)) != ERR_OK)
 		return e;
+	audit_log(r, uid, "authenticator_change", NULL);
+	end_other_sessions_done(r, ch.ended);
 	r->status = 204;
 	return ERR_OK;
+}
+
+/* Ten new codes replace all the old ones, or none do. */
+struct regen {
+	struct req *r;
+	long long uid;
+	json_t *codes;
+};
+
+static enum err
+account_recovery_tx(void *ctx)
+{
+	struct regen *g = ctx;
+	enum err e;
+
+	if ((e = user_lock(g->r, g->uid)) != ERR_OK)
+		return e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
+	return user_recovery_new(g->r, g->uid, &g->codes);
 }
 
 enum err
 account_recovery_codes(struct req *r)
 {
+	struct regen rc = {0};
 	struct user u;
 	char key[33];
-	json_t *codes;
 	enum err e;
 
 	if ((e = me_user(r, &u)) != ERR_OK || (e = guard_open(r, &u, key)) != ERR_OK)
@@ -258,10 +358,14 @@ account_recovery_codes(struct req *r)
 		audit_log(r, u.id, "mfa_failure", "recovery codes");
 	if ((e = guard_close(r, &u, key, e)) != ERR_OK)
 		return e;
-	if ((e = user_recovery_new(r, u.id, &codes)) != ERR_OK)
+	rc.r = r;
+	rc.uid = u.id;
+	if ((e = db_tx(r->db, "recovery_regenerate", account_recovery_tx, &rc)) != ERR_OK) {
+		json_decref(rc.codes);
 		return e;
+	}
 	audit_log(r, u.id, "recovery_regenerated", NULL);
-	req_json(r, 201, json_pack("{s:o}", "recovery_codes", codes));
+	req_json(r, 201, json_pack("{s:o}", "recovery_codes", rc.codes));
 	return ERR_OK;
 }
 

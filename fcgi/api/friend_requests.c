@@ -52,7 +52,7 @@ friend_request_event(struct req *r, long long id, const char *state, json_t *fro
 	event_publish(r, to_id, ev);
 }
 
-/* Makes the caller and peer friends (inside friends_begin). */
+/* Makes the caller and peer friends (inside friends_change). */
 static enum err
 friend_request_befriend(struct req *r, const struct peer *peer)
 {
@@ -63,7 +63,7 @@ friend_request_befriend(struct req *r, const struct peer *peer)
 	    ERR_OK : ERR_DB_UNAVAILABLE;
 }
 
-/* Deletes request id from → to (inside friends_begin); ERR_REQUEST_UNKNOWN when gone. */
+/* Deletes request id from → to (inside friends_change); ERR_REQUEST_UNKNOWN when gone. */
 static enum err
 friend_request_delete(struct req *r, long long id, long long from, long long to)
 {
@@ -96,53 +96,71 @@ friend_request_friend_answer(struct req *r, long long id, const struct peer *pee
 	    "friend", friends_user_json(peer->id, peer->username)));
 }
 
+/* What a new request became: a pending request, or a friendship when it
+ * answered the peer's own (crossed). */
+struct asked {
+	long long id;
+	int crossed;
+};
+
+static enum err
+friend_request_post_tx(struct req *r, const struct peer *peer, void *ctx)
+{
+	long long me = r->session->user_id;
+	struct asked *a = ctx;
+	struct relation rel;
+	struct db_param p[2] = {DB_INT(me), DB_INT(peer->id)};
+	struct db_result res;
+	enum err e;
+
+	memset(a, 0, sizeof(*a));
+	if ((e = friends_relation(r, me, peer->id, &rel)) != ERR_OK)
+		return e;
+	if (rel.blocking)
+		return ERR_YOU_BLOCKED;
+	if (rel.blocked)
+		return ERR_BLOCKED;
+	if (rel.friends)
+		return ERR_ALREADY_FRIENDS;
+	if (rel.request_out)
+		return ERR_REQUEST_PENDING;
+	if (rel.request_in) {
+		/* They asked first: this request answers theirs. */
+		a->id = rel.request_in;
+		a->crossed = 1;
+		if ((e = friend_request_delete(r, rel.request_in, peer->id, me)) != ERR_OK)
+			return e;
+		return friend_request_befriend(r, peer);
+	}
+	if (db_run(r->db, STMT_REQUEST_INSERT, p, 2, NULL, 0, NULL, NULL, &res) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	a->id = res.insert_id;
+	return ERR_OK;
+}
+
 enum err
 friend_requests_post(struct req *r)
 {
 	const struct config *cfg = r->cfg;
 	long long me = r->session->user_id;
-	struct relation rel;
 	struct peer peer;
-	struct db_param p[2];
-	struct db_result res;
+	struct asked a;
 	enum err e;
 
 	if ((e = friends_peer(r, fields_str(r->in, "username"), &peer)) != ERR_OK)
 		return e;
 	if ((e = ratelimit_take(r, "friend", cfg->friend_rate, cfg->friend_burst)) != ERR_OK)
 		return e;
-	if ((e = friends_begin(r, &peer)) != ERR_OK)
+	if ((e = friends_change(r, &peer, "friend_request", friend_request_post_tx, &a)) != ERR_OK)
 		return e;
-	if ((e = friends_relation(r, me, peer.id, &rel)) != ERR_OK)
-		return friends_abort(r, e);
-	if (rel.blocking)
-		return friends_abort(r, ERR_YOU_BLOCKED);
-	if (rel.blocked)
-		return friends_abort(r, ERR_BLOCKED);
-	if (rel.friends)
-		return friends_abort(r, ERR_ALREADY_FRIENDS);
-	if (rel.request_out)
-		return friends_abort(r, ERR_REQUEST_PENDING);
-	if (rel.request_in) {
-		/* They asked first: this request answers theirs. */
-		if ((e = friend_request_delete(r, rel.request_in, peer.id, me)) != ERR_OK ||
-		    (e = friend_request_befriend(r, &peer)) != ERR_OK)
-			return friends_abort(r, e);
-		if ((e = friends_commit(r)) != ERR_OK)
-			return e;
-		friend_request_accepted(r, rel.request_in, &peer);
-		friend_request_friend_answer(r, rel.request_in, &peer);
+	if (a.crossed) {
+		friend_request_accepted(r, a.id, &peer);
+		friend_request_friend_answer(r, a.id, &peer);
 		return ERR_OK;
 	}
-	p[0] = DB_INT(me);
-	p[1] = DB_INT(peer.id);
-	if (db_run(r->db, STMT_REQUEST_INSERT, p, 2, NULL, 0, NULL, NULL, &res) != DB_OK)
-		return friends_abort(r, ERR_DB_UNAVAILABLE);
-	if ((e = friends_commit(r)) != ERR_OK)
-		return e;
-	friend_request_event(r, res.insert_id, "pending", me_json(r), friends_user_json(peer.id, peer.username),
+	friend_request_event(r, a.id, "pending", me_json(r), friends_user_json(peer.id, peer.username),
 	    me, peer.id);
-	req_json(r, 201, json_pack("{s:s, s:I, s:o}", "state", "pending", "id", (json_int_t)res.insert_id,
+	req_json(r, 201, json_pack("{s:s, s:I, s:o}", "state", "pending", "id", (json_int_t)a.id,
 	    "to", friends_user_json(peer.id, peer.username)));
 	return ERR_OK;
 }
@@ -212,9 +230,8 @@ friend_request_id(const char *s)
 }
 
 /*
- * Loads request {id} for the caller as its recipient (incoming) or sender,
- * starts the transaction and locks the pair; the request is read again
- * under the lock by the delete that follows.
+ * Loads request {id} for the caller as its recipient (incoming) or sender;
+ * it is read again under the pair's lock by the delete that follows.
  */
 static enum err
 friend_request_open(struct req *r, int incoming, long long *id, struct peer *peer)
@@ -235,22 +252,38 @@ friend_request_open(struct req *r, int incoming, long long *id, struct peer *pee
 		return ERR_REQUEST_UNKNOWN;
 	if ((e = friends_peer_by_id(r, incoming ? from : to, peer)) != ERR_OK)
 		return e == ERR_UNKNOWN_USER ? ERR_REQUEST_UNKNOWN : e;
-	return friends_begin(r, peer);
+	return ERR_OK;
+}
+
+/* What a change does to request {id}: deleted, and for an accept, a friendship. */
+struct settle {
+	long long id;
+	int incoming, accept;
+};
+
+static enum err
+friend_request_settle_tx(struct req *r, const struct peer *peer, void *ctx)
+{
+	const struct settle *s = ctx;
+	long long me = r->session->user_id;
+	enum err e = s->incoming ? friend_request_delete(r, s->id, peer->id, me) :
+	    friend_request_delete(r, s->id, me, peer->id);
+
+	return e != ERR_OK || !s->accept ? e : friend_request_befriend(r, peer);
 }
 
 enum err
 friend_requests_accept(struct req *r)
 {
+	struct settle s = {0, 1, 1};
 	struct peer peer;
 	long long id;
 	enum err e;
 
 	if ((e = friend_request_open(r, 1, &id, &peer)) != ERR_OK)
 		return e;
-	if ((e = friend_request_delete(r, id, peer.id, r->session->user_id)) != ERR_OK ||
-	    (e = friend_request_befriend(r, &peer)) != ERR_OK)
-		return friends_abort(r, e);
-	if ((e = friends_commit(r)) != ERR_OK)
+	s.id = id;
+	if ((e = friends_change(r, &peer, "friend_accept", friend_request_settle_tx, &s)) != ERR_OK)
 		return e;
 	friend_request_accepted(r, id, &peer);
 	friend_request_friend_answer(r, id, &peer);
@@ -265,12 +298,13 @@ friend_request_drop(struct req *r, int incoming, const char *state)
 	struct peer peer;
 	enum err e;
 
+	struct settle s = {0, incoming, 0};
+
 	if ((e = friend_request_open(r, incoming, &id, &peer)) != ERR_OK)
 		return e;
-	e = incoming ? friend_request_delete(r, id, peer.id, me) : friend_request_delete(r, id, me, peer.id);
-	if (e != ERR_OK)
-		return friends_abort(r, e);
-	if ((e = friends_commit(r)) != ERR_OK)
+	s.id = id;
+	if ((e = friends_change(r, &peer, incoming ? "friend_reject" : "friend_cancel",
+	    friend_request_settle_tx, &s)) != ERR_OK)
 		return e;
 	if (incoming)
 		friend_request_event(r, id, state, friends_user_json(peer.id, peer.username), me_json(r),

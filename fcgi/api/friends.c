@@ -45,14 +45,14 @@ friends_peer_by_id(struct req *r, long long id, struct peer *p)
 }
 
 enum err
-friends_lock_pair(struct req *r, long long a, long long b)
+friends_lock_pair(struct req *r, long long a, long long b, int share)
 {
 	long long id;
 	struct db_param p[2] = {DB_INT(a), DB_INT(b)};
 	struct db_col c = DB_COL_INT(&id);
 
-	/* The statement locks every row it reads, fetched or not. */
-	return db_run(r->db, STMT_PAIR_LOCK, p, 2, &c, 1, NULL, NULL, NULL) == DB_OK ?
+	/* The statement locks every row it reads, fetched or not, in index order. */
+	return db_run(r->db, share ? STMT_PAIR_SHARE : STMT_PAIR_LOCK, p, 2, &c, 1, NULL, NULL, NULL) == DB_OK ?
 	    ERR_OK : ERR_DB_UNAVAILABLE;
 }
 
@@ -75,30 +75,28 @@ friends_user_json(long long id, const char *username)
 	return json_pack("{s:I, s:s}", "user_id", (json_int_t)id, "username", username);
 }
 
-enum err
-friends_begin(struct req *r, const struct peer *peer)
+struct change {
+	struct req *r;
+	const struct peer *peer;
+	friends_change_fn fn;
+	void *ctx;
+};
+
+static enum err
+friends_change_tx(void *ctx)
 {
-	if (db_begin(r->db) != DB_OK)
-		return ERR_DB_UNAVAILABLE;
-	return friends_lock_pair(r, r->session->user_id, peer->id) == ERR_OK ? ERR_OK :
-	    friends_abort(r, ERR_DB_UNAVAILABLE);
+	struct change *c = ctx;
+	enum err e = friends_lock_pair(c->r, c->r->session->user_id, c->peer->id, 0);
+
+	return e != ERR_OK ? e : c->fn(c->r, c->peer, c->ctx);
 }
 
 enum err
-friends_commit(struct req *r)
+friends_change(struct req *r, const struct peer *peer, const char *what, friends_change_fn fn, void *ctx)
 {
-	if (db_commit(r->db) != DB_OK) {
-		db_rollback(r->db);
-		return ERR_DB_UNAVAILABLE;
-	}
-	return ERR_OK;
-}
+	struct change c = {r, peer, fn, ctx};
 
-enum err
-friends_abort(struct req *r, enum err e)
-{
-	db_rollback(r->db);
-	return e;
+	return db_tx(r->db, what, friends_change_tx, &c);
 }
 
 /* --- GET /api/friends ---------------------------------------------------- */
@@ -168,22 +166,25 @@ friends_end(struct req *r, const struct peer *peer, int *ended)
 	return ERR_OK;
 }
 
+static enum err
+friends_unfriend(struct req *r, const struct peer *peer, void *ctx)
+{
+	int ended = 0;
+	enum err e = friends_end(r, peer, &ended);
+
+	(void)ctx;
+	return e != ERR_OK ? e : ended ? ERR_OK : ERR_NOT_FRIENDS;
+}
+
 enum err
 friends_remove(struct req *r)
 {
 	struct peer peer;
-	int ended = 0;
 	enum err e;
 
 	if ((e = friends_peer(r, r->captures[0], &peer)) != ERR_OK)
 		return e == ERR_YOURSELF ? ERR_NOT_FRIENDS : e;
-	if ((e = friends_begin(r, &peer)) != ERR_OK)
-		return e;
-	if ((e = friends_end(r, &peer, &ended)) != ERR_OK)
-		return friends_abort(r, e);
-	if (!ended)
-		return friends_abort(r, ERR_NOT_FRIENDS);
-	if ((e = friends_commit(r)) != ERR_OK)
+	if ((e = friends_change(r, &peer, "unfriend", friends_unfriend, NULL)) != ERR_OK)
 		return e;
 	friends_removed(r, &peer);
 	r->status = 204;
@@ -229,6 +230,7 @@ struct cancelled {
 	long long id, from;
 	long long ids[2], froms[2];
 	size_t n;
+	int added, ended;	/* the block is new; a friendship ended */
 };
 
 static int
@@ -248,36 +250,39 @@ cancelled_row(void *ctx)
  * sides hear of what ended (the blocked user learns of the block only by
  * the refusals that follow).
  */
+static enum err
+blocks_add_tx(struct req *r, const struct peer *peer, void *ctx)
+{
+	long long me = r->session->user_id;
+	struct cancelled *gone = ctx;
+	struct db_param p[4] = {DB_INT(me), DB_INT(peer->id), DB_INT(peer->id), DB_INT(me)};
+	struct db_col c[2] = {DB_COL_INT(&gone->id), DB_COL_INT(&gone->from)};
+	struct db_result res;
+	enum err e;
+
+	memset(gone, 0, sizeof(*gone));
+	if (db_run(r->db, STMT_BLOCK_INSERT, p, 2, NULL, 0, NULL, NULL, &res) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	gone->added = res.affected == 1;
+	if ((e = friends_end(r, peer, &gone->ended)) != ERR_OK)
+		return e;
+	return db_run(r->db, STMT_REQUEST_DELETE_PAIR, p, 4, c, 2, cancelled_row, gone, NULL) == DB_OK ?
+	    ERR_OK : ERR_DB_UNAVAILABLE;
+}
+
 enum err
 blocks_add(struct req *r)
 {
 	long long me = r->session->user_id;
 	struct peer peer;
-	struct cancelled gone = {0};
-	struct db_param p[4];
-	struct db_col c[2] = {DB_COL_INT(&gone.id), DB_COL_INT(&gone.from)};
-	struct db_result res;
-	int ended = 0, added;
+	struct cancelled gone;
 	enum err e;
 
 	if ((e = friends_peer(r, r->captures[0], &peer)) != ERR_OK)
 		return e;
-	if ((e = friends_begin(r, &peer)) != ERR_OK)
+	if ((e = friends_change(r, &peer, "block", blocks_add_tx, &gone)) != ERR_OK)
 		return e;
-	p[0] = DB_INT(me);
-	p[1] = DB_INT(peer.id);
-	if (db_run(r->db, STMT_BLOCK_INSERT, p, 2, NULL, 0, NULL, NULL, &res) != DB_OK)
-		return friends_abort(r, ERR_DB_UNAVAILABLE);
-	added = res.affected == 1;
-	if ((e = friends_end(r, &peer, &ended)) != ERR_OK)
-		return friends_abort(r, e);
-	p[2] = DB_INT(peer.id);
-	p[3] = DB_INT(me);
-	if (db_run(r->db, STMT_REQUEST_DELETE_PAIR, p, 4, c, 2, cancelled_row, &gone, NULL) != DB_OK)
-		return friends_abort(r, ERR_DB_UNAVAILABLE);
-	if ((e = friends_commit(r)) != ERR_OK)
-		return e;
-	if (ended)
+	if (gone.ended)
 		friends_removed(r, &peer);
 	for (size_t i = 0; i < gone.n; i++) {
 		json_t *ev = json_pack("{s:s, s:I, s:s, s:o, s:o}", "type", "request", "id",
@@ -290,7 +295,7 @@ blocks_add(struct req *r)
 		event_publish(r, me, json_incref(ev));
 		event_publish(r, peer.id, ev);
 	}
-	req_json(r, added ? 201 : 200, json_pack("{s:o}", "blocked", friends_user_json(peer.id, peer.username)));
+	req_json(r, gone.added ? 201 : 200, json_pack("{s:o}", "blocked", friends_user_json(peer.id, peer.username)));
 	return ERR_OK;
 }
 

@@ -6,9 +6,16 @@
  * way becomes a friendship), or nothing; and independently each may block
  * the other. Blocking ends the friendship and any request between the two,
  * and a blocked user can neither send requests or messages nor see the
- * blocker's presence or keys. Every change between two users runs in a
- * transaction that first locks both user rows, lower id first, so parallel
- * changes to one pair happen one after the other.
+ * blocker's presence or keys.
+ *
+ * The lock order, kept by every path that writes between two users: the two
+ * user rows first, lower id first, then the rows between them (friendships,
+ * requests, blocks, messages). A change (friends_change) takes both rows
+ * FOR UPDATE, so parallel changes to one pair run one after the other; a
+ * message (messages.c) takes them shared, in the same order, before its
+ * insert, so a send crossing a block or an unfriend waits instead of
+ * deadlocking (the insert's foreign keys would otherwise lock the sender's
+ * row, then the recipient's, after the friendship row).
  *
  *   GET    /api/friends              friends with presence, unread count, key id
  *   DELETE /api/friends/{username}   end a friendship
@@ -45,8 +52,10 @@ enum err friends_peer(struct req *, const char *name, struct peer *);
 /* The user of id `id` as a peer: ERR_OK, ERR_UNKNOWN_USER or ERR_DB_UNAVAILABLE. */
 enum err friends_peer_by_id(struct req *, long long id, struct peer *);
 
-/* Inside db_begin(): locks the rows of users a and b. ERR_OK or ERR_DB_UNAVAILABLE. */
-enum err friends_lock_pair(struct req *, long long a, long long b);
+/* Inside db_tx(): locks the rows of users a and b, lower id first, for update
+ * (share 0: a change between them) or shared (share 1: a message). ERR_OK or
+ * ERR_DB_UNAVAILABLE. */
+enum err friends_lock_pair(struct req *, long long a, long long b, int share);
 
 /* What a is to b. ERR_OK or ERR_DB_UNAVAILABLE. */
 enum err friends_relation(struct req *, long long a, long long b, struct relation *);
@@ -54,13 +63,13 @@ enum err friends_relation(struct req *, long long a, long long b, struct relatio
 /* {"user_id", "username"} */
 json_t *friends_user_json(long long id, const char *username);
 
-/* Starts a transaction and locks the caller's and the peer's rows. */
-enum err friends_begin(struct req *, const struct peer *);
+/* The statements of a change between the caller and a peer; may run more
+ * than once (see db_tx), so it only touches the database and its ctx. */
+typedef enum err (*friends_change_fn)(struct req *, const struct peer *, void *ctx);
 
-/* Commits: ERR_OK or ERR_DB_UNAVAILABLE (rolled back). */
-enum err friends_commit(struct req *);
-
-/* A failed step inside friends_begin(): rolls back and returns e. */
-enum err friends_abort(struct req *, enum err e);
+/* Runs fn in one transaction after locking the caller's and the peer's rows:
+ * fn's error, or ERR_DB_UNAVAILABLE. */
+enum err friends_change(struct req *, const struct peer *, const char *what, friends_change_fn fn,
+    void *ctx);
 
 #endif

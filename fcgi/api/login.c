@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arena.h"
 #include "audit.h"
 #include "b64.h"
 #include "challenge.h"
@@ -65,24 +66,8 @@ const struct field mfa_fields[] = {
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
-/* Ends the transaction of a login step: kept for answers that record
- * something (a failure counted, a ticket or session made), undone otherwise. */
-static enum err
-login_finish(struct req *r, enum err e)
-{
-	if (e == ERR_OK || e == ERR_ANSWERED || e == ERR_INVALID_CREDENTIALS ||
-	    e == ERR_CODE_WRONG || e == ERR_CODE_REUSED || e == ERR_TICKET_INVALID) {
-		if (db_commit(r->db) != DB_OK)
-			return ERR_DB_UNAVAILABLE;
-		return e;
-	}
-	db_rollback(r->db);
-	return e;
-}
-
 static enum err login_captcha_free(struct req *, const char *key);
-static enum err login_post_locked(struct req *, const char *key, int solved);
-static enum err login_mfa_locked(struct req *);
+static enum err login_password(struct req *, const char *key, int solved);
 
 enum err
 login_post(struct req *r)
@@ -108,27 +93,7 @@ login_post(struct req *r)
 	user_name_key(fields_str(r->in, "username"), key);
 	if (cid == NULL && (e = login_captcha_free(r, key)) != ERR_OK)
 		return e;
-	if ((e = throttle_ensure(r, key)) != ERR_OK)
-		return e;
-	if (db_begin(r->db) != DB_OK)
-		return ERR_DB_UNAVAILABLE;
-	e = login_finish(r, login_post_locked(r, key, cid != NULL));
-	if (e != ERR_OK && e != ERR_ANSWERED)
-		buf_reset(&r->resp_headers);	/* no Set-Cookie of an undone step */
-	return e;
-}
-
-enum err
-login_mfa(struct req *r)
-{
-	enum err e;
-
-	if (db_begin(r->db) != DB_OK)
-		return ERR_DB_UNAVAILABLE;
-	e = login_finish(r, login_mfa_locked(r));
-	if (e != ERR_OK && e != ERR_ANSWERED)
-		buf_reset(&r->resp_headers);
-	return e;
+	return login_password(r, key, cid != NULL);
 }
 
 /*
@@ -137,7 +102,7 @@ login_mfa(struct req *r)
  * the address's one CAPTCHA-free try of the window, in a statement of its own
  * committed before the password is checked, so attempts sent at once from one
  * address (or one IPv6 /64) get one try between them, not one each. The name
- * is looked at again under its lock (login_post_locked).
+ * is looked at again under its lock (throttle_admit).
  */
 static enum err
 login_captcha_free(struct req *r, const char *key)
@@ -172,8 +137,14 @@ login_pending_live(struct req *r, const struct user *u)
 	return res.affected > 0 ? ERR_NOT_FOUND : ERR_OK;
 }
 
+/*
+ * The password step. The attempt is admitted under the name's row lock
+ * (guesses sent at once are decided one at a time, each seeing those before
+ * it), the password is checked with no lock held, and the result is counted
+ * under the lock again (throttle.h).
+ */
 static enum err
-login_post_locked(struct req *r, const char *key, int solved)
+login_password(struct req *r, const char *key, int solved)
 {
 	const char *name = fields_str(r->in, "username");
 	char nfkc[USER_PASSWORD_MAX], token[TOKEN_LEN + 1];
@@ -183,23 +154,22 @@ login_post_locked(struct req *r, const char *key, int solved)
 	struct db_param p[6];
 	long long failures = 0;
 	int known, pending, ok = 0;
-	enum err e;
+	enum err e, settled;
 
-	if ((e = throttle_get(r, key, 1, &t)) != ERR_OK)
-		return e;
-	if (t.retry_after > 0 && !t.hard) {
+	switch ((e = throttle_admit(r, key, solved, 1, &t))) {
+	case ERR_OK:
+		break;
+	case ERR_LOCKED:
 		throttle_answer(r, t.retry_after);
 		return ERR_ANSWERED;
+	default:
+		return e;
 	}
-	/* Decided under the name's row lock: guesses sent at once queue, and
-	 * each sees the failures of those before it. */
-	if (!solved && (t.recent || t.hard))
-		return ERR_CAPTCHA_REQUIRED;
 	e = user_name_valid(name, strlen(name)) ? user_by_name(r, name, &u) : ERR_NOT_FOUND;
 	if (e == ERR_OK && !u.active && (e = login_pending_live(r, &u)) != ERR_OK && e != ERR_NOT_FOUND)
-		return e;
+		goto unsettled;
 	if (e == ERR_DB_UNAVAILABLE)
-		return e;
+		goto unsettled;
 	/* A pending account is known to its password, except to a hard-locked
 	 * name, whose ticket only a recovery code of an active account can use. */
 	pending = e == ERR_OK && !u.active && !t.hard;
@@ -212,9 +182,9 @@ login_post_locked(struct req *r, const char *key, int solved)
 		ok = user_password_verify(r, &u, nfkc) == 1 && known;
 	OPENSSL_cleanse(nfkc, sizeof(nfkc));
 
+	if ((settled = throttle_settle(r, key, u.id, ok, 0, &failures)) != ERR_OK)
+		return settled;
 	if (!ok && !t.hard) {
-		if ((e = throttle_fail(r, key, u.id, &failures)) != ERR_OK)
-			return e;
 		audit_log(r, u.id, "login_failure", known ? "password" : "unknown user");
 		return throttle_refuse(r, ERR_INVALID_CREDENTIALS, failures);
 	}
@@ -242,6 +212,10 @@ login_post_locked(struct req *r, const char *key, int solved)
 		    "recovery"));
 	OPENSSL_cleanse(token, sizeof(token));
 	return ERR_OK;
+unsettled:
+	/* Neither right nor wrong: the attempt leaves the count as it was. */
+	(void)throttle_settle(r, key, 0, 1, 0, NULL);
+	return e;
 }
 
 struct ticket {
@@ -269,74 +243,107 @@ ticket_get(struct req *r, const char *token, struct ticket *t)
 	return res.rows == 1 ? ERR_OK : ERR_TICKET_INVALID;
 }
 
+/* The second factor's transaction: what it found, and the refusal to
+ * answer once it has committed (a failure is counted, not undone). */
+struct mfa {
+	struct req *r;
+	const char *code;
+	int recovery;
+	struct ticket t;
+	struct throttle th;
+	struct user u;
+	enum err outcome;
+	long long failures;
+};
+
 /* A wrong second factor: counted against the ticket and the name. */
 static enum err
-mfa_failed(struct req *r, const struct ticket *t, int hard, enum err why)
+mfa_failed(struct mfa *m, enum err why)
 {
-	struct db_param p = DB_BLOB(t->hash, 32);
-	long long failures = 0;
+	struct db_param p = DB_BLOB(m->t.hash, 32);
 	enum err e;
 
-	if (db_run(r->db, t->attempts + 1 >= TICKET_ATTEMPTS ? STMT_TICKET_DELETE : STMT_TICKET_ATTEMPT,
+	m->outcome = why;
+	if (db_run(m->r->db, m->t.attempts + 1 >= TICKET_ATTEMPTS ? STMT_TICKET_DELETE : STMT_TICKET_ATTEMPT,
 	    &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	if (!hard && (e = throttle_fail(r, t->username, t->user_id, &failures)) != ERR_OK)
+	if (!m->th.hard && (e = throttle_fail(m->r, m->t.username, m->t.user_id, &m->failures)) != ERR_OK)
 		return e;
-	audit_log(r, t->user_id, "mfa_failure", fields_str(r->in, "method"));
-	return hard ? why : throttle_refuse(r, why, failures);
+	return ERR_OK;
 }
 
 static enum err
-login_mfa_locked(struct req *r)
+login_mfa_tx(void *ctx)
 {
-	const char *method = fields_str(r->in, "method"), *code = fields_str(r->in, "code");
-	int recovery = strcmp(method, "recovery") == 0;
-	struct throttle th;
-	struct ticket t;
-	struct user u;
+	struct mfa *m = ctx;
+	struct req *r = m->r;
 	struct db_param p;
+	enum err e;
+
+	m->outcome = ERR_OK;
+	m->failures = 0;
+	if ((e = ticket_get(r, fields_str(r->in, "mfa_ticket"), &m->t)) != ERR_OK)
+		return e;
+	if ((e = throttle_get(r, m->t.username, 0, &m->th)) != ERR_OK)
+		return e;
+	if (m->th.retry_after > 0 && !m->th.hard)
+		return ERR_LOCKED;
+	if (m->t.user_id == 0 || !m->t.password_ok || (m->t.recovery_only && !m->recovery))
+		return mfa_failed(m, ERR_CODE_WRONG);
+	if ((e = user_by_id(r, m->t.user_id, &m->u)) != ERR_OK)
+		return e == ERR_NOT_FOUND ? ERR_TICKET_INVALID : e;
+	if (m->recovery)
+		e = user_recovery_use(r, m->u.id, m->code);
+	else
+		e = user_totp_check(r, m->u.id, m->u.totp_sealed, m->u.totp_sealed_len, m->u.totp_last_step,
+		    m->code, USER_TOTP_USE, NULL);
+	if (e == ERR_CODE_WRONG || e == ERR_CODE_REUSED)
+		return mfa_failed(m, e);
+	if (e != ERR_OK)
+		return e;
+	p = DB_BLOB(m->t.hash, 32);
+	if (db_run(r->db, STMT_TICKET_DELETE, &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	return throttle_reset(r, m->t.username);
+}
+
+enum err
+login_mfa(struct req *r)
+{
+	const char *method = fields_str(r->in, "method");
+	struct mfa *m = arena_alloc(r->arena, sizeof(*m));
 	long long left = -1;
 	json_t *j;
 	enum err e;
 
-	if ((e = ticket_get(r, fields_str(r->in, "mfa_ticket"), &t)) != ERR_OK)
-		return e;
-	if ((e = throttle_get(r, t.username, 0, &th)) != ERR_OK)
-		return e;
-	if (th.retry_after > 0 && !th.hard) {
-		throttle_answer(r, th.retry_after);
+	if (m == NULL)
+		return ERR_INTERNAL;
+	memset(m, 0, sizeof(*m));
+	m->r = r;
+	m->code = fields_str(r->in, "code");
+	m->recovery = strcmp(method, "recovery") == 0;
+	if ((e = db_tx(r->db, "login_mfa", login_mfa_tx, m)) == ERR_LOCKED) {
+		throttle_answer(r, m->th.retry_after);
 		return ERR_ANSWERED;
 	}
-	if (t.user_id == 0 || !t.password_ok || (t.recovery_only && !recovery))
-		return mfa_failed(r, &t, th.hard, ERR_CODE_WRONG);
-	if ((e = user_by_id(r, t.user_id, &u)) != ERR_OK)
-		return e == ERR_NOT_FOUND ? ERR_TICKET_INVALID : e;
-	if (recovery)
-		e = user_recovery_use(r, u.id, code);
-	else
-		e = user_totp_check(r, u.id, u.totp_sealed, u.totp_sealed_len, u.totp_last_step, code,
-		    USER_TOTP_USE, NULL);
-	if (e == ERR_CODE_WRONG || e == ERR_CODE_REUSED)
-		return mfa_failed(r, &t, th.hard, e);
 	if (e != ERR_OK)
 		return e;
-
-	p = DB_BLOB(t.hash, 32);
-	if (db_run(r->db, STMT_TICKET_DELETE, &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK ||
-	    throttle_reset(r, t.username) != ERR_OK)
-		return ERR_DB_UNAVAILABLE;
-	if ((e = session_create(r, u.id, u.username)) != ERR_OK)
+	if (m->outcome != ERR_OK) {
+		audit_log(r, m->t.user_id, "mfa_failure", method);
+		return m->th.hard ? m->outcome : throttle_refuse(r, m->outcome, m->failures);
+	}
+	if ((e = session_create(r, m->u.id, m->u.username)) != ERR_OK)
 		return e;
-	if (recovery) {
+	if (m->recovery) {
 		char detail[48];
 
-		left = user_recovery_left(r, u.id);
-		snprintf(detail, sizeof(detail), "remaining=%lld%s", left, th.hard ? " unlocked" : "");
-		audit_log(r, u.id, "recovery_used", detail);
+		left = user_recovery_left(r, m->u.id);
+		snprintf(detail, sizeof(detail), "remaining=%lld%s", left, m->th.hard ? " unlocked" : "");
+		audit_log(r, m->u.id, "recovery_used", detail);
 	}
-	audit_log(r, u.id, "login_success", method);
+	audit_log(r, m->u.id, "login_success", method);
 	j = user_login_json(r);
-	if (j != NULL && recovery)
+	if (j != NULL && m->recovery)
 		json_object_set_new(j, "recovery_remaining", json_integer(left));
 	req_json(r, 200, j);
 	return ERR_OK;

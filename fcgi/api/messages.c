@@ -122,70 +122,75 @@ msg_bytes(struct req *r, const char *name, unsigned char *out, size_t cap)
 	return s == NULL ? -1 : b64url_decode(s, strlen(s), out, cap);
 }
 
-enum err
-messages_post(struct req *r)
+/* A message on its way into the table: what the request holds, and what
+ * the transaction found (it may run more than once: see db_tx). */
+struct send {
+	struct req *r;
+	struct peer peer;
+	const char *kind;
+	int rekey;
+	long long skey, rkey;
+	unsigned char iv[MSG_IV], mac[MSG_MAC], mac2[MSG_MAC], *ct;
+	long ctlen;
+	/* found */
+	int bad_key;		/* 1: the sender's key is not theirs, 2: the recipient's */
+	long long retry_after;	/* when rate limited */
+	long long id;
+	char created[32];
+};
+
+/*
+ * One send, in lock order (friends.h): the two user rows shared, lower id
+ * first; then the checks, the sender's rate row, and the insert, which is
+ * stored only while the two are friends, decided in the same statement.
+ */
+static enum err
+messages_send_tx(void *ctx)
 {
+	struct send *s = ctx;
+	struct req *r = s->r;
 	const struct config *cfg = r->cfg;
 	long long me = r->session->user_id, friends = 0, own_key = 0, their_key = 0;
-	const char *kind = fields_str(r->in, "kind");
-	int rekey = strcmp(kind, "rekey") == 0, has_mac2 = json_object_get(r->in, "mac2") != NULL;
-	unsigned char iv[MSG_IV], mac[MSG_MAC], mac2[MSG_MAC], *ct;
-	long long skey = fields_int(r->in, "sender_key_id", 0), rkey = fields_int(r->in, "recipient_key_id", 0);
-	long ctlen;
-	char created[32] = "";
-	struct peer peer;
 	struct db_param p[13];
 	struct db_col c[3] = {DB_COL_INT(&friends), DB_COL_INT(&own_key), DB_COL_INT(&their_key)};
-	struct db_col t = DB_COL_STR(created);
+	struct db_col t = DB_COL_STR(s->created);
 	struct db_result res;
-	json_t *ev;
 	enum err e;
 
-	if (rekey && !has_mac2)
-		return field_refused(r, ERR_MISSING_FIELD, "A rekey message needs mac2, the MAC under the new keys.");
-	if (!rekey && has_mac2)
-		return field_refused(r, ERR_BAD_VALUE, "Only a rekey message has mac2.");
-	if ((ct = arena_alloc(r->arena, MSG_CT_MAX)) == NULL)
-		return ERR_INTERNAL;
-	if ((ctlen = msg_bytes(r, "ciphertext", ct, MSG_CT_MAX)) <= 0)
-		return field_refused(r, ERR_BAD_VALUE,
-		    "The ciphertext must be 1 to 16384 bytes in base64url without padding.");
-	if (msg_bytes(r, "iv", iv, sizeof(iv)) != MSG_IV || msg_bytes(r, "mac", mac, sizeof(mac)) != MSG_MAC ||
-	    (rekey && msg_bytes(r, "mac2", mac2, sizeof(mac2)) != MSG_MAC))
-		return ERR_INTERNAL;	/* the field checks let only these lengths through */
-
-	if ((e = friends_peer(r, fields_str(r->in, "to"), &peer)) != ERR_OK)
+	s->bad_key = 0;
+	s->id = 0;
+	if ((e = friends_lock_pair(r, me, s->peer.id, 1)) != ERR_OK)
 		return e;
 	p[0] = DB_INT(me);
-	p[1] = DB_INT(peer.id);
-	p[2] = DB_INT(skey);
+	p[1] = DB_INT(s->peer.id);
+	p[2] = DB_INT(s->skey);
 	p[3] = DB_INT(me);
-	p[4] = DB_INT(rkey);
-	p[5] = DB_INT(peer.id);
+	p[4] = DB_INT(s->rkey);
+	p[5] = DB_INT(s->peer.id);
 	if (db_run(r->db, STMT_MESSAGE_CHECK, p, 6, c, 3, NULL, NULL, NULL) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	if (!friends)
 		return ERR_NOT_FRIENDS;
-	if (!own_key)
-		return field_refused(r, ERR_KEY_NOT_OWNED, "sender_key_id is not one of your keys.");
-	if (!their_key)
-		return field_refused(r, ERR_KEY_NOT_OWNED, "recipient_key_id is not a key of the recipient.");
-	if ((e = ratelimit_take(r, "send", cfg->send_rate, cfg->send_burst)) != ERR_OK)
+	if (!own_key || !their_key) {
+		s->bad_key = !own_key ? 1 : 2;
+		return ERR_KEY_NOT_OWNED;
+	}
+	if ((e = ratelimit_try(r, "send", cfg->send_rate, cfg->send_burst, &s->retry_after)) != ERR_OK)
 		return e;
 
 	p[0] = DB_INT(me);
-	p[1] = DB_INT(peer.id);
-	p[2] = DB_STR(kind);
-	p[3] = DB_INT(skey);
-	p[4] = DB_INT(rkey);
+	p[1] = DB_INT(s->peer.id);
+	p[2] = DB_STR(s->kind);
+	p[3] = DB_INT(s->skey);
+	p[4] = DB_INT(s->rkey);
 	p[5] = DB_INT(fields_int(r->in, "epoch", 0));
 	p[6] = DB_INT(fields_int(r->in, "counter", 0));
-	p[7] = DB_BLOB(iv, sizeof(iv));
-	p[8] = DB_BLOB(ct, (size_t)ctlen);
-	p[9] = DB_BLOB(mac, sizeof(mac));
-	p[10] = rekey ? DB_BLOB(mac2, sizeof(mac2)) : DB_NULL;
+	p[7] = DB_BLOB(s->iv, sizeof(s->iv));
+	p[8] = DB_BLOB(s->ct, (size_t)s->ctlen);
+	p[9] = DB_BLOB(s->mac, sizeof(s->mac));
+	p[10] = s->rekey ? DB_BLOB(s->mac2, sizeof(s->mac2)) : DB_NULL;
 	p[11] = DB_INT(me);
-	p[12] = DB_INT(peer.id);
+	p[12] = DB_INT(s->peer.id);
 	switch (db_run(r->db, STMT_MESSAGE_INSERT, p, 13, NULL, 0, NULL, NULL, &res)) {
 	case DB_OK:
 		break;
@@ -195,16 +200,60 @@ messages_post(struct req *r)
 		return ERR_DB_UNAVAILABLE;
 	}
 	if (res.affected != 1)
-		return ERR_NOT_FRIENDS;	/* the friendship ended a moment ago */
-	p[0] = DB_INT(res.insert_id);
-	if (db_run(r->db, STMT_MESSAGE_TIME, p, 1, &t, 1, NULL, NULL, NULL) != DB_OK)
-		return ERR_DB_UNAVAILABLE;
+		return ERR_NOT_FRIENDS;
+	s->id = res.insert_id;
+	p[0] = DB_INT(s->id);
+	return db_run(r->db, STMT_MESSAGE_TIME, p, 1, &t, 1, NULL, NULL, NULL) == DB_OK ?
+	    ERR_OK : ERR_DB_UNAVAILABLE;
+}
 
-	ev = json_pack("{s:s, s:I, s:s, s:I, s:I}", "type", "message", "id", (json_int_t)res.insert_id,
-	    "kind", kind, "sender_id", (json_int_t)me, "recipient_id", (json_int_t)peer.id);
-	event_publish(r, peer.id, json_incref(ev));
+enum err
+messages_post(struct req *r)
+{
+	long long me = r->session->user_id;
+	const char *kind = fields_str(r->in, "kind");
+	int rekey = strcmp(kind, "rekey") == 0, has_mac2 = json_object_get(r->in, "mac2") != NULL;
+	struct send *s;
+	json_t *ev;
+	enum err e;
+
+	if (rekey && !has_mac2)
+		return field_refused(r, ERR_MISSING_FIELD, "A rekey message needs mac2, the MAC under the new keys.");
+	if (!rekey && has_mac2)
+		return field_refused(r, ERR_BAD_VALUE, "Only a rekey message has mac2.");
+	if ((s = arena_alloc(r->arena, sizeof(*s))) == NULL || (s->ct = arena_alloc(r->arena, MSG_CT_MAX)) == NULL)
+		return ERR_INTERNAL;
+	s->r = r;
+	s->kind = kind;
+	s->rekey = rekey;
+	s->skey = fields_int(r->in, "sender_key_id", 0);
+	s->rkey = fields_int(r->in, "recipient_key_id", 0);
+	if ((s->ctlen = msg_bytes(r, "ciphertext", s->ct, MSG_CT_MAX)) <= 0)
+		return field_refused(r, ERR_BAD_VALUE,
+		    "The ciphertext must be 1 to 16384 bytes in base64url without padding.");
+	if (msg_bytes(r, "iv", s->iv, sizeof(s->iv)) != MSG_IV ||
+	    msg_bytes(r, "mac", s->mac, sizeof(s->mac)) != MSG_MAC ||
+	    (rekey && msg_bytes(r, "mac2", s->mac2, sizeof(s->mac2)) != MSG_MAC))
+		return ERR_INTERNAL;	/* the field checks let only these lengths through */
+
+	if ((e = friends_peer(r, fields_str(r->in, "to"), &s->peer)) != ERR_OK)
+		return e;
+	switch ((e = db_tx(r->db, "message_send", messages_send_tx, s))) {
+	case ERR_OK:
+		break;
+	case ERR_KEY_NOT_OWNED:
+		return field_refused(r, e, s->bad_key == 1 ? "sender_key_id is not one of your keys." :
+		    "recipient_key_id is not a key of the recipient.");
+	case ERR_RATE_LIMITED:
+		return ratelimit_refuse(r, s->retry_after);
+	default:
+		return e;
+	}
+	ev = json_pack("{s:s, s:I, s:s, s:I, s:I}", "type", "message", "id", (json_int_t)s->id,
+	    "kind", kind, "sender_id", (json_int_t)me, "recipient_id", (json_int_t)s->peer.id);
+	event_publish(r, s->peer.id, json_incref(ev));
 	event_publish(r, me, ev);	/* the sender's other sessions */
-	req_json(r, 201, json_pack("{s:I, s:s}", "id", (json_int_t)res.insert_id, "created_at", created));
+	req_json(r, 201, json_pack("{s:I, s:s}", "id", (json_int_t)s->id, "created_at", s->created));
 	return ERR_OK;
 }
 

@@ -101,16 +101,57 @@ register_enrolment_json(struct req *r, const char *username, const char *token, 
 	return j;
 }
 
+/* A new account's rows, written together or not at all: the user, its
+ * sealed secret (sealed to the id the insert gives), the enrolment and the
+ * recovery codes. */
+struct newcomer {
+	struct req *r;
+	const char *name, *hash;
+	long long uid;
+	char b32[40], token[TOKEN_LEN + 1];
+	json_t *codes;
+};
+
+static enum err
+register_tx(void *ctx)
+{
+	struct newcomer *n = ctx;
+	struct req *r = n->r;
+	unsigned char sealed[USER_SEALED_MAX];
+	size_t sealed_len;
+	struct db_param p[3] = {DB_STR(n->name), DB_STR(n->hash), DB_BLOB("", 0)};
+	struct db_result res;
+	enum err e;
+
+	switch (db_run(r->db, STMT_USER_INSERT, p, 3, NULL, 0, NULL, NULL, &res)) {
+	case DB_OK:
+		break;
+	case DB_FAILED:
+		return res.err == DB_ER_DUP_ENTRY ? ERR_USERNAME_TAKEN : ERR_INTERNAL;
+	default:
+		return ERR_DB_UNAVAILABLE;
+	}
+	n->uid = res.insert_id;
+	if (user_totp_new(r, n->uid, sealed, &sealed_len, n->b32) < 0)
+		return ERR_INTERNAL;
+	p[0] = DB_BLOB(sealed, sealed_len);
+	p[1] = DB_INT(0);
+	p[2] = DB_INT(n->uid);
+	if (db_run(r->db, STMT_USER_SET_TOTP, p, 3, NULL, 0, NULL, NULL, NULL) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	if ((e = register_enrolment(r, n->uid, "register", sealed, sealed_len, n->token)) != ERR_OK)
+		return e;
+	return user_recovery_new(r, n->uid, &n->codes);
+}
+
 enum err
 register_post(struct req *r)
 {
 	const char *name = fields_str(r->in, "username");
-	char nfkc[USER_PASSWORD_MAX], hash[100], b32[40], token[TOKEN_LEN + 1];
-	unsigned char sealed[USER_SEALED_MAX];
-	size_t sealed_len;
-	struct db_param p[3];
-	struct db_result res;
-	json_t *codes = NULL, *j;
+	char nfkc[USER_PASSWORD_MAX], hash[100];
+	struct newcomer n = {0};
+	struct db_param p[1];
+	json_t *j;
 	enum err e;
 
 	if (!user_name_valid(name, strlen(name)))
@@ -129,65 +170,71 @@ register_post(struct req *r)
 	p[0] = DB_INT(r->cfg->enrol_ttl);
 	if (db_run(r->db, STMT_USER_PURGE_PENDING, p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	/* The secret is sealed to the user id, which the row gives: insert, then seal. */
-	p[0] = DB_STR(name);
-	p[1] = DB_STR(hash);
-	p[2] = DB_BLOB("", 0);
-	switch (db_run(r->db, STMT_USER_INSERT, p, 3, NULL, 0, NULL, NULL, &res)) {
-	case DB_OK:
-		break;
-	case DB_FAILED:
-		return res.err == DB_ER_DUP_ENTRY ? ERR_USERNAME_TAKEN : ERR_INTERNAL;
-	default:
-		return ERR_DB_UNAVAILABLE;
+	n.r = r;
+	n.name = name;
+	n.hash = hash;
+	e = db_tx(r->db, "register", register_tx, &n);
+	OPENSSL_cleanse(hash, sizeof(hash));
+	j = e == ERR_OK ? register_enrolment_json(r, name, n.token, n.b32, n.codes) : NULL;
+	OPENSSL_cleanse(n.b32, sizeof(n.b32));
+	OPENSSL_cleanse(n.token, sizeof(n.token));
+	if (e != ERR_OK) {
+		json_decref(n.codes);
+		return e;
 	}
-	long long uid = res.insert_id;
-
-	if (user_totp_new(r, uid, sealed, &sealed_len, b32) < 0)
-		return ERR_INTERNAL;
-	p[0] = DB_BLOB(sealed, sealed_len);
-	p[1] = DB_INT(0);
-	p[2] = DB_INT(uid);
-	if (db_run(r->db, STMT_USER_SET_TOTP, p, 3, NULL, 0, NULL, NULL, NULL) != DB_OK ||
-	    (e = register_enrolment(r, uid, "register", sealed, sealed_len, token)) != ERR_OK ||
-	    (e = user_recovery_new(r, uid, &codes)) != ERR_OK) {
-		OPENSSL_cleanse(b32, sizeof(b32));
-		return e == ERR_OK ? ERR_DB_UNAVAILABLE : e;
-	}
-	j = register_enrolment_json(r, name, token, b32, codes);
-	OPENSSL_cleanse(b32, sizeof(b32));
-	OPENSSL_cleanse(token, sizeof(token));
 	if (j == NULL)
 		return ERR_INTERNAL;
-	audit_log(r, uid, "register", NULL);
+	audit_log(r, n.uid, "register", NULL);
 	req_json(r, 201, j);
 	return ERR_OK;
+}
+
+/* A resumed enrolment's rows: the old enrolment goes, a new one (capped to
+ * the first one's end) and new recovery codes come, together. */
+struct resumed {
+	struct req *r;
+	const struct user *u;
+	char token[TOKEN_LEN + 1];
+	json_t *codes;
+};
+
+static enum err
+register_resume_tx(void *ctx)
+{
+	struct resumed *m = ctx;
+	const struct user *u = m->u;
+	struct db_param p = DB_INT(u->id);
+	enum err e;
+
+	if ((e = user_lock(m->r, u->id)) != ERR_OK)
+		return e == ERR_NOT_FOUND ? ERR_ENROLMENT_INVALID : e;
+	if (db_run(m->r->db, STMT_ENROL_DELETE_REGISTER, &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	if ((e = register_enrolment(m->r, u->id, "register", u->totp_sealed, u->totp_sealed_len,
+	    m->token)) != ERR_OK || (e = register_enrolment_cap(m->r, u->id)) != ERR_OK)
+		return e;
+	return user_recovery_new(m->r, u->id, &m->codes);
 }
 
 enum err
 register_resume(struct req *r, const struct user *u)
 {
-	char b32[40], token[TOKEN_LEN + 1];
-	struct db_param p = DB_INT(u->id);
-	json_t *codes = NULL, *j, *out;
+	char b32[40];
+	struct resumed m = {.r = r, .u = u};
+	json_t *j = NULL, *out = NULL;
 	enum err e;
 
-	if (db_run(r->db, STMT_ENROL_DELETE_REGISTER, &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
-		return ERR_DB_UNAVAILABLE;
 	if (user_totp_b32(r, u->id, u->totp_sealed, u->totp_sealed_len, b32) < 0)
 		return ERR_INTERNAL;
-	if ((e = register_enrolment(r, u->id, "register", u->totp_sealed, u->totp_sealed_len, token)) != ERR_OK ||
-	    (e = register_enrolment_cap(r, u->id)) != ERR_OK ||
-	    (e = user_recovery_new(r, u->id, &codes)) != ERR_OK) {
-		OPENSSL_cleanse(b32, sizeof(b32));
-		OPENSSL_cleanse(token, sizeof(token));
-		return e;
-	}
-	j = register_enrolment_json(r, u->username, token, b32, codes);
+	/* The old token and codes go only with the new ones stored. */
+	if ((e = db_tx(r->db, "enrolment_resume", register_resume_tx, &m)) == ERR_OK)
+		j = register_enrolment_json(r, u->username, m.token, b32, m.codes);
+	else
+		json_decref(m.codes);
 	OPENSSL_cleanse(b32, sizeof(b32));
-	OPENSSL_cleanse(token, sizeof(token));
-	/* Built whole before anything is answered: a failure here rolls back,
-	 * so the old token and codes are never destroyed unseen. */
+	OPENSSL_cleanse(m.token, sizeof(m.token));
+	if (e != ERR_OK)
+		return e;
 	if (j == NULL || (out = json_pack("{s:o}", "enrolment", j)) == NULL)
 		return ERR_INTERNAL;
 	audit_log(r, u->id, "enrolment_resumed", NULL);
@@ -217,14 +264,40 @@ register_enrolment_get(struct req *r, const char *token, long long *uid, char pu
 	return res.rows == 1 ? ERR_OK : ERR_ENROLMENT_INVALID;
 }
 
+/* The first code activates the account, ends the enrolment and clears
+ * failures from before a resumed enrolment (password and code proven). */
+struct confirm {
+	struct req *r;
+	long long uid;
+	const unsigned char *sealed, *hash;
+	size_t sealed_len;
+	char key[33];
+};
+
+static enum err
+register_confirm_tx(void *ctx)
+{
+	struct confirm *c = ctx;
+	struct db_param p = DB_BLOB(c->hash, 32);
+	enum err e;
+
+	e = user_totp_check(c->r, c->uid, c->sealed, c->sealed_len, 0, fields_str(c->r->in, "code"),
+	    USER_TOTP_ACTIVATE, NULL);
+	if (e != ERR_OK)
+		return e;
+	if (db_run(c->r->db, STMT_ENROL_DELETE, &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	return throttle_reset(c->r, c->key);
+}
+
 enum err
 register_confirm(struct req *r)
 {
 	unsigned char sealed[USER_SEALED_MAX], hash[32];
-	char purpose[16], username[33], key[33];
+	char purpose[16], username[33];
 	size_t sealed_len = 0;
 	long long uid = 0;
-	struct db_param p;
+	struct confirm c;
 	enum err e;
 
 	e = register_enrolment_get(r, fields_str(r->in, "enrolment_token"), &uid, purpose, sealed,
@@ -233,19 +306,17 @@ register_confirm(struct req *r)
 		e = ERR_ENROLMENT_INVALID;
 	if (e != ERR_OK)
 		return e;
-	e = user_totp_check(r, uid, sealed, sealed_len, 0, fields_str(r->in, "code"), USER_TOTP_ACTIVATE,
-	    NULL);
-	if (e != ERR_OK) {
-		audit_log(r, uid, "mfa_failure", "enrolment");
+	c.r = r;
+	c.uid = uid;
+	c.sealed = sealed;
+	c.sealed_len = sealed_len;
+	c.hash = hash;
+	user_name_key(username, c.key);
+	if ((e = db_tx(r->db, "register_confirm", register_confirm_tx, &c)) != ERR_OK) {
+		if (e == ERR_CODE_WRONG || e == ERR_CODE_REUSED)
+			audit_log(r, uid, "mfa_failure", "enrolment");
 		return e;
 	}
-	p = DB_BLOB(hash, 32);
-	if (db_run(r->db, STMT_ENROL_DELETE, &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
-		return ERR_DB_UNAVAILABLE;
-	/* Password and first code proven: failures from before a resumed enrolment are over. */
-	user_name_key(username, key);
-	if ((e = throttle_reset(r, key)) != ERR_OK)
-		return e;
 	if ((e = session_create(r, uid, username)) != ERR_OK)
 		return e;
 	audit_log(r, uid, "register_confirm", NULL);

@@ -235,6 +235,19 @@ user_totp_check(struct req *r, long long user_id, const unsigned char *sealed, s
 }
 
 enum err
+user_lock(struct req *r, long long user_id)
+{
+	long long id = 0;
+	struct db_param p = DB_INT(user_id);
+	struct db_col c = DB_COL_INT(&id);
+	struct db_result res;
+
+	if (db_run(r->db, STMT_USER_LOCK, &p, 1, &c, 1, NULL, NULL, &res) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	return res.rows == 1 ? ERR_OK : ERR_NOT_FOUND;
+}
+
+enum err
 user_recovery_new(struct req *r, long long user_id, json_t **out)
 {
 	char codes[RECOVERY_COUNT][RECOVERY_CODE_LEN + 1], norm[17], hex[65];
@@ -242,6 +255,7 @@ user_recovery_new(struct req *r, long long user_id, json_t **out)
 	enum err e = ERR_OK;
 	json_t *arr;
 
+	json_decref(*out);	/* the codes of an earlier try of the transaction */
 	*out = NULL;
 	if (recovery_generate(codes) < 0 || (arr = json_array()) == NULL)
 		return ERR_INTERNAL;

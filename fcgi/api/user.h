@@ -73,8 +73,14 @@ enum err user_totp_check(struct req *, long long user_id, const unsigned char *s
     size_t sealed_len, long long last_step, const char *code, enum user_totp_mode mode,
     long long *step);
 
-/* Replaces the user's recovery codes with 10 new ones (returned as a JSON array). */
+/* Inside db_tx(): replaces the user's recovery codes with 10 new ones (a JSON
+ * array into *codes, which holds NULL or an earlier try's array, released). */
 enum err user_recovery_new(struct req *, long long user_id, json_t **codes);
+
+/* Inside db_tx(): locks the user's row, first in the lock order (friends.h),
+ * so the user's own multi-row changes (codes, authenticator, password) run
+ * one at a time. ERR_OK, ERR_NOT_FOUND or ERR_DB_UNAVAILABLE. */
+enum err user_lock(struct req *, long long user_id);
 /* Redeems a recovery code: ERR_OK, ERR_CODE_WRONG, ERR_DB_UNAVAILABLE. */
 enum err user_recovery_use(struct req *, long long user_id, const char *code);
 /* Unused recovery codes left, or -1. */

@@ -2,6 +2,9 @@
  * db: per-thread MariaDB connection, the statement table and db_run() (see db.h).
  */
 #include <errmsg.h>
+#include <errno.h>
+#include <openssl/rand.h>
+#include <time.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,12 +62,24 @@ static const char *const sql[STMT__MAX] = {
 	[STMT_THROTTLE_GET] = "SELECT failures, hard_locked, COALESCE(CEIL(GREATEST(0, "
 	    "TIMESTAMPDIFF(MICROSECOND, NOW(6), locked_until)) / 1000000), 0), "
 	    "COALESCE(failed_at > NOW(6) - INTERVAL ? SECOND, 0) FROM login_throttle WHERE username = ?",
-	[STMT_THROTTLE_ENSURE] = "INSERT IGNORE INTO login_throttle (username) VALUES (?)",
-	/* Held for the whole check, so parallel guesses at one name queue up. */
+	/* The name's row, made if new and locked for update either way: the
+	 * first statement of a transaction on it. (INSERT IGNORE would take a
+	 * shared lock on an existing row, and two of those wanting it for
+	 * update deadlock.) */
+	[STMT_THROTTLE_ENSURE] = "INSERT INTO login_throttle (username) VALUES (?) "
+	    "ON DUPLICATE KEY UPDATE username = username",
+	/* Held while an attempt is admitted or settled, never across bcrypt:
+	 * parallel guesses at one name are decided one at a time. The last
+	 * column is the attempts being checked now (a stale count is none). */
 	[STMT_THROTTLE_LOCK] = "SELECT failures, hard_locked, COALESCE(CEIL(GREATEST(0, "
 	    "TIMESTAMPDIFF(MICROSECOND, NOW(6), locked_until)) / 1000000), 0), "
-	    "COALESCE(failed_at > NOW(6) - INTERVAL ? SECOND, 0) FROM login_throttle WHERE username = ? "
+	    "COALESCE(failed_at > NOW(6) - INTERVAL ? SECOND, 0), "
+	    "IF(checking_at > NOW(6) - INTERVAL ? SECOND, checking, 0) FROM login_throttle WHERE username = ? "
 	    "FOR UPDATE",
+	[STMT_THROTTLE_CHECKING] = "UPDATE login_throttle SET checking = "
+	    "IF(checking_at > NOW(6) - INTERVAL ? SECOND, checking, 0) + 1, checking_at = NOW(6) WHERE username = ?",
+	[STMT_THROTTLE_CHECKED] = "UPDATE login_throttle SET checking = IF(checking > 0, checking - 1, 0) "
+	    "WHERE username = ?",
 	[STMT_THROTTLE_FAIL] = "INSERT INTO login_throttle (username, failures, failed_at) VALUES (?, 1, NOW(6)) "
 	    "ON DUPLICATE KEY UPDATE failures = failures + 1, failed_at = NOW(6) RETURNING failures",
 	[STMT_THROTTLE_SET_LOCK] = "UPDATE login_throttle SET locked_until = NOW(6) + INTERVAL ? SECOND, "
@@ -117,6 +132,7 @@ static const char *const sql[STMT__MAX] = {
 
 	[STMT_USER_ACTIVE_BY_NAME] = "SELECT id, username FROM users WHERE username = ? AND active = 1",
 	[STMT_USER_NAME_BY_ID] = "SELECT id, username FROM users WHERE id = ?",
+	[STMT_USER_LOCK] = "SELECT id FROM users WHERE id = ? FOR UPDATE",
 	[STMT_USER_SEEN] = "UPDATE users SET seen_at = NOW(6) WHERE id = ?",
 	/* Offline once the user's last live session has ended. */
 	[STMT_USER_UNSEEN] = "UPDATE users SET seen_at = NULL WHERE id = ? AND NOT EXISTS (SELECT 1 "
@@ -126,6 +142,8 @@ static const char *const sql[STMT__MAX] = {
 	/* Every change between two users takes both user rows, lower id first,
 	 * so crossing requests and parallel accepts are decided one at a time. */
 	[STMT_PAIR_LOCK] = "SELECT id FROM users WHERE id IN (?, ?) ORDER BY id FOR UPDATE",
+	/* The same rows in the same order, shared: what a message takes first. */
+	[STMT_PAIR_SHARE] = "SELECT id FROM users WHERE id IN (?, ?) ORDER BY id LOCK IN SHARE MODE",
 	/* What A is to B: friends, A's request to B, B's request to A, A blocks B, B blocks A. */
 	[STMT_RELATION] = "SELECT EXISTS(SELECT 1 FROM friendships WHERE user_id = ? AND friend_id = ?), "
 	    "COALESCE((SELECT id FROM friend_requests WHERE from_id = ? AND to_id = ?), 0), "
@@ -204,14 +222,111 @@ static const char *const sql[STMT__MAX] = {
 	[STMT_UNREAD] = "SELECT COUNT(*) FROM messages WHERE sender_id = ? AND recipient_id = ? "
 	    "AND kind = 'text' AND id > ?",
 
-	/* GCRA: allowed while the next theoretical arrival stays within the burst. */
-	[STMT_RATE_TAKE] = "UPDATE rate_limits SET tat = GREATEST(tat, NOW(6)) + INTERVAL ? MICROSECOND "
-	    "WHERE user_id = ? AND action = ? "
-	    "AND GREATEST(tat, NOW(6)) + INTERVAL ? MICROSECOND <= NOW(6) + INTERVAL ? MICROSECOND",
-	[STMT_RATE_ENSURE] = "INSERT IGNORE INTO rate_limits (user_id, action, tat) VALUES (?, ?, NOW(6))",
+	/* GCRA in one statement: allowed while the next theoretical arrival
+	 * stays within the burst. A first action makes the row with one token
+	 * taken (1 row affected), a later one moves tat (2), a refusal leaves it
+	 * (0). One statement, so two first actions at once cannot both find no
+	 * row, and the row is locked for update from the start. */
+	[STMT_RATE_TAKE] = "INSERT INTO rate_limits (user_id, action, tat) "
+	    "VALUES (?, ?, NOW(6) + INTERVAL ? MICROSECOND) ON DUPLICATE KEY UPDATE "
+	    "tat = IF(GREATEST(tat, NOW(6)) + INTERVAL ? MICROSECOND <= NOW(6) + INTERVAL ? MICROSECOND, "
+	    "GREATEST(tat, NOW(6)) + INTERVAL ? MICROSECOND, tat)",
 	[STMT_RATE_WAIT] = "SELECT TIMESTAMPDIFF(MICROSECOND, NOW(6), tat) FROM rate_limits "
 	    "WHERE user_id = ? AND action = ?",
 };
+
+/* Each statement's name, for the log. */
+static const char *const names[STMT__MAX] = {
+	[STMT_PING] = "ping",
+	[STMT_CAPTCHA_INSERT] = "captcha_insert",
+	[STMT_CAPTCHA_TAKE] = "captcha_take",
+	[STMT_CAPTCHA_PURGE] = "captcha_purge",
+	[STMT_USER_PURGE_PENDING] = "user_purge_pending",
+	[STMT_USER_PURGE_PENDING_ONE] = "user_purge_pending_one",
+	[STMT_USER_INSERT] = "user_insert",
+	[STMT_USER_BY_NAME] = "user_by_name",
+	[STMT_USER_BY_ID] = "user_by_id",
+	[STMT_USER_ACTIVATE] = "user_activate",
+	[STMT_USER_SET_STEP] = "user_set_step",
+	[STMT_USER_SET_PASSWORD] = "user_set_password",
+	[STMT_USER_SET_TOTP] = "user_set_totp",
+	[STMT_ENROL_INSERT] = "enrol_insert",
+	[STMT_ENROL_GET] = "enrol_get",
+	[STMT_ENROL_DELETE] = "enrol_delete",
+	[STMT_ENROL_DELETE_REBIND] = "enrol_delete_rebind",
+	[STMT_ENROL_DELETE_REGISTER] = "enrol_delete_register",
+	[STMT_RECOVERY_DELETE_USER] = "recovery_delete_user",
+	[STMT_RECOVERY_INSERT] = "recovery_insert",
+	[STMT_RECOVERY_USE] = "recovery_use",
+	[STMT_RECOVERY_REMAINING] = "recovery_remaining",
+	[STMT_THROTTLE_GET] = "throttle_get",
+	[STMT_THROTTLE_ENSURE] = "throttle_ensure",
+	[STMT_THROTTLE_LOCK] = "throttle_lock",
+	[STMT_THROTTLE_CHECKING] = "throttle_checking",
+	[STMT_THROTTLE_CHECKED] = "throttle_checked",
+	[STMT_THROTTLE_FAIL] = "throttle_fail",
+	[STMT_THROTTLE_SET_LOCK] = "throttle_set_lock",
+	[STMT_THROTTLE_RESET] = "throttle_reset",
+	[STMT_ADDR_FAIL] = "addr_fail",
+	[STMT_ADDR_CLAIM] = "addr_claim",
+	[STMT_ADDR_CLEAR] = "addr_clear",
+	[STMT_ENROL_CAP] = "enrol_cap",
+	[STMT_ADDR_PURGE] = "addr_purge",
+	[STMT_TICKET_INSERT] = "ticket_insert",
+	[STMT_TICKET_LOCK] = "ticket_lock",
+	[STMT_TICKET_ATTEMPT] = "ticket_attempt",
+	[STMT_TICKET_DELETE] = "ticket_delete",
+	[STMT_SESSION_INSERT] = "session_insert",
+	[STMT_SESSION_GET] = "session_get",
+	[STMT_SESSION_TOUCH] = "session_touch",
+	[STMT_SESSION_DELETE] = "session_delete",
+	[STMT_SESSION_DELETE_OTHERS] = "session_delete_others",
+	[STMT_SESSION_LIST] = "session_list",
+	[STMT_SESSION_PURGE] = "session_purge",
+	[STMT_AUDIT_INSERT] = "audit_insert",
+	[STMT_USER_ACTIVE_BY_NAME] = "user_active_by_name",
+	[STMT_USER_NAME_BY_ID] = "user_name_by_id",
+	[STMT_USER_LOCK] = "user_lock",
+	[STMT_USER_SEEN] = "user_seen",
+	[STMT_USER_UNSEEN] = "user_unseen",
+	[STMT_PAIR_LOCK] = "pair_lock",
+	[STMT_PAIR_SHARE] = "pair_share",
+	[STMT_RELATION] = "relation",
+	[STMT_REQUEST_INSERT] = "request_insert",
+	[STMT_REQUEST_GET] = "request_get",
+	[STMT_REQUEST_DELETE] = "request_delete",
+	[STMT_REQUEST_DELETE_PAIR] = "request_delete_pair",
+	[STMT_REQUESTS_IN] = "requests_in",
+	[STMT_REQUESTS_OUT] = "requests_out",
+	[STMT_FRIEND_INSERT] = "friend_insert",
+	[STMT_FRIEND_DELETE] = "friend_delete",
+	[STMT_FRIEND_IDS] = "friend_ids",
+	[STMT_FRIEND_LIST] = "friend_list",
+	[STMT_BLOCK_INSERT] = "block_insert",
+	[STMT_BLOCK_DELETE] = "block_delete",
+	[STMT_BLOCK_LIST] = "block_list",
+	[STMT_KEY_INSERT] = "key_insert",
+	[STMT_KEY_CURRENT] = "key_current",
+	[STMT_KEY_BY_ID] = "key_by_id",
+	[STMT_KEY_HISTORY] = "key_history",
+	[STMT_MESSAGE_CHECK] = "message_check",
+	[STMT_MESSAGE_INSERT] = "message_insert",
+	[STMT_MESSAGE_TIME] = "message_time",
+	[STMT_MESSAGES_NEWEST] = "messages_newest",
+	[STMT_MESSAGES_OLDEST] = "messages_oldest",
+	[STMT_MARKERS] = "markers",
+	[STMT_MARKER_SET] = "marker_set",
+	[STMT_MARKER_GET] = "marker_get",
+	[STMT_UNREAD] = "unread",
+	[STMT_RATE_TAKE] = "rate_take",
+	[STMT_RATE_WAIT] = "rate_wait",
+};
+
+const char *
+db_stmt_name(enum db_stmt s)
+{
+	return s >= 0 && s < STMT__MAX && names[s] != NULL ? names[s] : "?";
+}
 
 int
 db_library_init(void)
@@ -262,10 +377,10 @@ db_connect(struct db *db)
 		log_msg(LOG_ERROR, "db: mysql_init: out of memory");
 		return -1;
 	}
-	/* A statement waiting for a row lock gives up (1205, an answer: 503 with
-	 * Retry-After) a second before the read timeout would cut the connection
-	 * and every statement prepared on it. */
-	snprintf(init, sizeof(init), "SET time_zone = '+00:00', innodb_lock_wait_timeout = %u", timeout - 1);
+	/* A statement waiting for a row lock gives up (1205) well before the read
+	 * timeout would cut the connection and every statement prepared on it. */
+	snprintf(init, sizeof(init), "SET time_zone = '+00:00', innodb_lock_wait_timeout = %u",
+	    db_lock_wait(c));
 	if (mysql_optionsv(db->m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout) != 0 ||
 	    mysql_optionsv(db->m, MYSQL_OPT_READ_TIMEOUT, &timeout) != 0 ||
 	    mysql_optionsv(db->m, MYSQL_OPT_WRITE_TIMEOUT, &timeout) != 0 ||
@@ -284,7 +399,7 @@ db_connect(struct db *db)
 		db->stmts[i] = mysql_stmt_init(db->m);
 		if (db->stmts[i] == NULL ||
 		    mysql_stmt_prepare(db->stmts[i], sql[i], strlen(sql[i])) != 0) {
-			log_msg(LOG_ERROR, "db: cannot prepare statement %d: %s", i,
+			log_msg(LOG_ERROR, "db: cannot prepare statement %s: %s", names[i],
 			    db->stmts[i] ? mysql_stmt_error(db->stmts[i]) : "out of memory");
 			goto fail;
 		}
@@ -293,6 +408,14 @@ db_connect(struct db *db)
 fail:
 	db_disconnect(db);
 	return -1;
+}
+
+unsigned int
+db_lock_wait(const struct config *c)
+{
+	unsigned int t = (unsigned int)c->db_timeout;
+
+	return t >= 3 ? (t - 1) / 2 : 1;
 }
 
 /* 1 when errno says the connection itself is gone, not the statement. */
@@ -313,24 +436,23 @@ db_fail(struct db *db, MYSQL_STMT *st, enum db_stmt s, struct db_result *res)
 	unsigned int e = mysql_stmt_errno(st);
 
 	res->err = e;
+	db->last_err = e;
 	if (db_lost(e)) {
-		log_msg(LOG_WARN, "db: connection lost during statement %d: %s (%u)", (int)s,
+		log_msg(LOG_WARN, "db: connection lost during statement %s: %s (%u)", names[s],
 		    mysql_stmt_error(st), e);
 		db_disconnect(db);
 		db->in_tx = 0;
 		return DB_UNAVAILABLE;
 	}
-	mysql_stmt_reset(st);
 	/* A lock wait or a deadlock is contention, not a broken statement: the
 	 * service is busy (503 with Retry-After), on a connection that stays. */
-	if (e == DB_ER_LOCK_WAIT || e == DB_ER_DEADLOCK) {
-		log_msg(LOG_WARN, "db: statement %d gave way: %s (%u)", (int)s, mysql_stmt_error(st), e);
-		return DB_UNAVAILABLE;
-	}
+	if (e == DB_ER_LOCK_WAIT || e == DB_ER_DEADLOCK)
+		log_msg(LOG_WARN, "db: statement %s gave way: %s (%u)", names[s], mysql_stmt_error(st), e);
 	/* A duplicate key is an answer ("name taken"), not a fault. */
-	if (e != DB_ER_DUP_ENTRY)
-		log_msg(LOG_ERROR, "db: statement %d failed: %s (%u)", (int)s, mysql_stmt_error(st), e);
-	return DB_FAILED;
+	else if (e != DB_ER_DUP_ENTRY)
+		log_msg(LOG_ERROR, "db: statement %s failed: %s (%u)", names[s], mysql_stmt_error(st), e);
+	mysql_stmt_reset(st);
+	return e == DB_ER_LOCK_WAIT || e == DB_ER_DEADLOCK ? DB_UNAVAILABLE : DB_FAILED;
 }
 
 static enum db_rc
@@ -403,7 +525,7 @@ db_run_once(struct db *db, enum db_stmt s, const struct db_param *params, size_t
 		return db_fail(db, st, s, res);
 	while ((f = mysql_stmt_fetch(st)) == 0 || f == MYSQL_DATA_TRUNCATED) {
 		if (f == MYSQL_DATA_TRUNCATED) {
-			log_msg(LOG_ERROR, "db: statement %d: a column is larger than its buffer", (int)s);
+			log_msg(LOG_ERROR, "db: statement %s: a column is larger than its buffer", names[s]);
 			rc = DB_FAILED;
 			break;
 		}
@@ -437,6 +559,7 @@ db_run(struct db *db, enum db_stmt s, const struct db_param *params, size_t np,
 	if (res == NULL)
 		res = &scratch;
 	memset(res, 0, sizeof(*res));
+	db->last_err = 0;
 	rc = db_run_once(db, s, params, np, cols, nc, fn, ctx, res);
 	/* A connection that died since the last request: one fresh try, only
 	 * when the statement never reached the server ("gone away" on sending,
@@ -454,15 +577,43 @@ db_run(struct db *db, enum db_stmt s, const struct db_param *params, size_t np,
 static enum db_rc
 db_query(struct db *db, const char *q)
 {
-	if (mysql_real_query(db->m, q, strlen(q)) == 0)
+	if (mysql_real_query(db->m, q, strlen(q)) == 0) {
+		db->last_err = 0;
 		return DB_OK;
-	log_msg(LOG_WARN, "db: %s: %s (%u)", q, mysql_error(db->m), mysql_errno(db->m));
-	if (db_lost(mysql_errno(db->m)))
+	}
+	db->last_err = mysql_errno(db->m);
+	log_msg(LOG_WARN, "db: %s: %s (%u)", q, mysql_error(db->m), db->last_err);
+	if (db_lost(db->last_err))
 		db_disconnect(db);
 	return DB_UNAVAILABLE;
 }
 
-enum db_rc
+/* Seconds on the monotonic clock. */
+static double
+db_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A few random milliseconds, more with each try, so two transactions that
+ * deadlocked do not meet again in step. */
+static void
+db_backoff(int tries)
+{
+	unsigned char b = 0;
+	struct timespec t = {0, 0};
+
+	if (RAND_bytes(&b, 1) != 1)
+		b = 128;
+	t.tv_nsec = (long)(tries * 5 + b % 20) * 1000000L;
+	while (nanosleep(&t, &t) != 0 && errno == EINTR)
+		;
+}
+
+static enum db_rc
 db_begin(struct db *db)
 {
 	if (db->m == NULL && db_connect(db) < 0)
@@ -474,11 +625,16 @@ db_begin(struct db *db)
 	return DB_OK;
 }
 
-enum db_rc
+static enum db_rc
 db_commit(struct db *db)
 {
-	enum db_rc rc = db->in_tx && db->m != NULL ? db_query(db, "COMMIT") : DB_UNAVAILABLE;
+	enum db_rc rc = DB_UNAVAILABLE;
 
+	db->commit_sent = 0;
+	if (db->in_tx && db->m != NULL) {
+		db->commit_sent = 1;
+		rc = db_query(db, "COMMIT");
+	}
 	db->in_tx = 0;
 	return rc;
 }
@@ -489,6 +645,55 @@ db_rollback(struct db *db)
 	if (db->in_tx && db->m != NULL)
 		(void)db_query(db, "ROLLBACK");
 	db->in_tx = 0;
+}
+
+int
+db_contended(const struct db *db)
+{
+	return db->last_err == DB_ER_LOCK_WAIT || db->last_err == DB_ER_DEADLOCK;
+}
+
+/* Whether a failed try of a transaction may run again from the start. */
+static int
+db_tx_again(const struct db *db, int tries, double started)
+{
+	double left = (double)db->cfg->db_timeout - (db_now() - started);
+
+	if (tries >= DB_TX_TRIES)
+		return 0;
+	/* Contention: while another lock wait still fits in the budget. */
+	if (db_contended(db))
+		return left > (double)db_lock_wait(db->cfg);
+	/* The connection died before COMMIT went out: the server undid it all. */
+	return db_lost(db->last_err) && !db->commit_sent;
+}
+
+enum err
+db_tx(struct db *db, const char *what, db_tx_fn fn, void *ctx)
+{
+	double started = db_now();
+	enum err e;
+
+	for (int tries = 1;; tries++) {
+		db->commit_sent = 0;
+		if (db_begin(db) != DB_OK)
+			return ERR_DB_UNAVAILABLE;
+		if ((e = fn(ctx)) == ERR_OK) {
+			if (db_commit(db) == DB_OK)
+				return ERR_OK;
+			e = ERR_DB_UNAVAILABLE;
+		} else {
+			unsigned int why = db->last_err;
+
+			db_rollback(db);
+			db->last_err = why;
+		}
+		if (e != ERR_DB_UNAVAILABLE || !db_tx_again(db, tries, started))
+			return e;
+		log_msg(LOG_WARN, "db: transaction %s gave way (%u), try %d of %d", what, db->last_err,
+		    tries + 1, DB_TX_TRIES);
+		db_backoff(tries);
+	}
 }
 
 enum db_rc

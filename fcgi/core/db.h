@@ -2,18 +2,32 @@
  * db: one MariaDB connection per worker thread, with its prepared statements.
  *
  * SQL lives in one enum-indexed table of `?` statements (db.c), prepared once
- * per connection; the concept files (session.c, login.c, ...) each wrap the
- * statements they own in small typed functions over db_run(). A lost
- * connection (server restarted, network cut) is closed, reopened and the
- * statement retried once, so chatd recovers by itself when MariaDB comes
- * back. Calls that cannot reach the database return DB_UNAVAILABLE, which
- * handlers turn into 503. Every connection runs in UTC.
+ * per connection, each with a name the log uses.
+ *
+ * The failure rules, all here:
+ * - A wait for a row lock ends (1205) after db_lock_wait(), under half the
+ *   read timeout, so a busy row is an answer on a connection that stays, never
+ *   a cut connection that takes every prepared statement with it.
+ * - A lock wait or a deadlock (1213) is contention: db_tx() runs the whole
+ *   transaction again, up to DB_TX_TRIES times while a try can still end
+ *   within CHATD_DB_TIMEOUT; after that the caller answers 503 with
+ *   Retry-After. A single statement outside db_tx() is its own transaction
+ *   and is not retried (its caller answers 503).
+ * - A lost connection is closed and reopened by the next call. A statement
+ *   is sent again only when it never reached the server; a transaction is
+ *   run again only when the connection died before its COMMIT was sent (the
+ *   server rolled it back). A write that may have run is never sent twice.
+ * - Every multi-statement write goes through db_tx().
+ * Calls that cannot reach the database return DB_UNAVAILABLE, which handlers
+ * turn into 503. Every connection runs in UTC.
  */
 #ifndef CHATD_DB_H
 #define CHATD_DB_H
 
 #include <mysql.h>
 #include <stddef.h>
+
+#include "err.h"
 
 struct config;
 
@@ -43,6 +57,8 @@ enum db_stmt {
 	STMT_THROTTLE_GET,
 	STMT_THROTTLE_ENSURE,
 	STMT_THROTTLE_LOCK,
+	STMT_THROTTLE_CHECKING,
+	STMT_THROTTLE_CHECKED,
 	STMT_THROTTLE_FAIL,
 	STMT_THROTTLE_SET_LOCK,
 	STMT_THROTTLE_RESET,
@@ -65,9 +81,11 @@ enum db_stmt {
 	STMT_AUDIT_INSERT,
 	STMT_USER_ACTIVE_BY_NAME,
 	STMT_USER_NAME_BY_ID,
+	STMT_USER_LOCK,
 	STMT_USER_SEEN,
 	STMT_USER_UNSEEN,
 	STMT_PAIR_LOCK,
+	STMT_PAIR_SHARE,
 	STMT_RELATION,
 	STMT_REQUEST_INSERT,
 	STMT_REQUEST_GET,
@@ -96,7 +114,6 @@ enum db_stmt {
 	STMT_MARKER_GET,
 	STMT_UNREAD,
 	STMT_RATE_TAKE,
-	STMT_RATE_ENSURE,
 	STMT_RATE_WAIT,
 	STMT__MAX
 };
@@ -106,6 +123,8 @@ struct db {
 	MYSQL *m;
 	MYSQL_STMT *stmts[STMT__MAX];
 	int in_tx;		/* inside db_begin(): no silent retry on a new connection */
+	unsigned int last_err;	/* MariaDB error of the last failed call, 0 after a success */
+	int commit_sent;	/* the last COMMIT reached the wire: its outcome is unknown if it failed */
 };
 
 enum db_rc {
@@ -165,12 +184,35 @@ enum db_rc db_run(struct db *, enum db_stmt s, const struct db_param *params, si
     struct db_col *cols, size_t ncols, db_row_fn fn, void *ctx, struct db_result *res);
 
 /*
- * Transactions, for checks that must not be outrun by parallel requests
- * (rows read FOR UPDATE stay locked until db_commit or db_rollback).
+ * A unit of work for db_tx(): runs its statements and returns ERR_OK to
+ * commit or an error to roll back (ERR_DB_UNAVAILABLE when a statement
+ * failed). It may run more than once, so it touches nothing but the database
+ * and its ctx: no answer, no event, no log of an outcome; those come after
+ * db_tx() returns.
  */
-enum db_rc db_begin(struct db *);
-enum db_rc db_commit(struct db *);
+typedef enum err (*db_tx_fn)(void *ctx);
+
+#define DB_TX_TRIES 3
+
+/*
+ * Runs fn in a transaction (rows read FOR UPDATE stay locked until it ends)
+ * by the rules above. Returns fn's error, or ERR_DB_UNAVAILABLE (503 with
+ * Retry-After) when the database is out of reach, or busy after the tries.
+ */
+enum err db_tx(struct db *, const char *what, db_tx_fn fn, void *ctx);
+
+/* Ends a transaction a handler left open (the worker calls it after each request). */
 void db_rollback(struct db *);
+
+/* Seconds a statement waits for a row lock: under half the read timeout, so
+ * a second wait still fits before the connection would be cut. */
+unsigned int db_lock_wait(const struct config *);
+
+/* The statement's name ("message_insert"), for logs. */
+const char *db_stmt_name(enum db_stmt);
+
+/* 1 when the last failure was contention (1205, 1213): worth another try. */
+int db_contended(const struct db *);
 
 /* Round trip `SELECT 1`: DB_OK or DB_UNAVAILABLE. */
 enum db_rc db_ping(struct db *);

@@ -22,4 +22,13 @@
  */
 enum err ratelimit_take(struct req *, const char *action, int per_minute, int burst);
 
+/*
+ * The same inside a transaction (db_tx): ERR_OK, ERR_RATE_LIMITED with the
+ * seconds to wait in *retry_after (nothing answered), or ERR_DB_UNAVAILABLE.
+ */
+enum err ratelimit_try(struct req *, const char *action, int per_minute, int burst, long long *retry_after);
+
+/* Answers 429 rate_limited with Retry-After: ERR_ANSWERED. */
+enum err ratelimit_refuse(struct req *, long long retry_after);
+
 #endif

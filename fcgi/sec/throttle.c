@@ -25,19 +25,101 @@ enum err
 throttle_get(struct req *r, const char *name, int lock, struct throttle *t)
 {
 	long long hard = 0, recent = 0;
-	struct db_param p[2] = {DB_INT(THROTTLE_RECENT), DB_STR(name)};
-	struct db_col c[4] = {DB_COL_INT(&t->failures), DB_COL_INT(&hard), DB_COL_INT(&t->retry_after),
-	    DB_COL_INT(&recent)};
+	struct db_param p[3] = {DB_INT(THROTTLE_RECENT), DB_STR(name), DB_STR(name)};
+	struct db_col c[5] = {DB_COL_INT(&t->failures), DB_COL_INT(&hard), DB_COL_INT(&t->retry_after),
+	    DB_COL_INT(&recent), DB_COL_INT(&t->checking)};
 	struct db_result res;
 
 	memset(t, 0, sizeof(*t));
-	if (db_run(r->db, lock ? STMT_THROTTLE_LOCK : STMT_THROTTLE_GET, p, 2, c, 4, NULL, NULL, &res) != DB_OK)
+	if (lock)
+		p[1] = DB_INT(THROTTLE_STALE);
+	if (db_run(r->db, lock ? STMT_THROTTLE_LOCK : STMT_THROTTLE_GET, p, lock ? 3 : 2, c, lock ? 5 : 4,
+	    NULL, NULL, &res) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	if (res.rows == 0)
 		memset(t, 0, sizeof(*t));
 	t->hard = hard != 0;
 	t->recent = res.rows > 0 && recent != 0;
 	return ERR_OK;
+}
+
+struct admit {
+	struct req *r;
+	const char *name;
+	int solved, hard_ok;
+	struct throttle *t;
+	/* settle */
+	long long user_id, failures;
+	int ok, reset;
+};
+
+static enum err
+throttle_admit_tx(void *ctx)
+{
+	struct admit *a = ctx;
+	struct throttle *t = a->t;
+	struct db_param p[2] = {DB_INT(THROTTLE_STALE), DB_STR(a->name)};
+	enum err e;
+
+	if ((e = throttle_ensure(a->r, a->name)) != ERR_OK || (e = throttle_get(a->r, a->name, 1, t)) != ERR_OK)
+		return e;
+	if (t->retry_after > 0 && !t->hard)
+		return ERR_LOCKED;
+	if (t->hard && !a->hard_ok) {
+		t->retry_after = 3600;
+		return ERR_LOCKED;
+	}
+	if (!a->solved && (t->recent || t->hard))
+		return ERR_CAPTCHA_REQUIRED;
+	/* As many at once as could fail before a lockout (one at a time once
+	 * each failure locks, or for a hard lock): the rest wait a second for
+	 * those results. */
+	long long room = t->hard ? 1 : throttle_attempts_left(t->failures);
+
+	if (t->checking >= (room > 0 ? room : 1)) {
+		t->retry_after = 1;
+		return ERR_LOCKED;
+	}
+	return db_run(a->r->db, STMT_THROTTLE_CHECKING, p, 2, NULL, 0, NULL, NULL, NULL) == DB_OK ?
+	    ERR_OK : ERR_DB_UNAVAILABLE;
+}
+
+enum err
+throttle_admit(struct req *r, const char *name, int captcha_solved, int hard_ok, struct throttle *t)
+{
+	struct admit a = {.r = r, .name = name, .solved = captcha_solved, .hard_ok = hard_ok, .t = t};
+
+	return db_tx(r->db, "throttle_admit", throttle_admit_tx, &a);
+}
+
+static enum err
+throttle_settle_tx(void *ctx)
+{
+	struct admit *a = ctx;
+	struct db_param p = DB_STR(a->name);
+	enum err e;
+
+	a->failures = 0;
+	if ((e = throttle_ensure(a->r, a->name)) != ERR_OK || (e = throttle_get(a->r, a->name, 1, a->t)) != ERR_OK)
+		return e;
+	a->failures = a->t->failures;
+	if (db_run(a->r->db, STMT_THROTTLE_CHECKED, &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	if (!a->ok)
+		return a->t->hard ? ERR_OK : throttle_fail(a->r, a->name, a->user_id, &a->failures);
+	return a->reset ? throttle_reset(a->r, a->name) : ERR_OK;
+}
+
+enum err
+throttle_settle(struct req *r, const char *name, long long user_id, int ok, int reset, long long *failures)
+{
+	struct throttle t;
+	struct admit a = {.r = r, .name = name, .t = &t, .user_id = user_id, .ok = ok, .reset = reset};
+	enum err e = db_tx(r->db, "throttle_settle", throttle_settle_tx, &a);
+
+	if (failures != NULL)
+		*failures = a.failures;
+	return e;
 }
 
 enum err

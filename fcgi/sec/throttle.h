@@ -12,6 +12,13 @@
  * per client address for THROTTLE_RECENT seconds: with
  * CHATD_LOGIN_CAPTCHA=after-failures a login asks for a CAPTCHA only after
  * a recent failure of the name or from the address.
+ *
+ * A password (or a re-authentication's code) is checked outside the name's
+ * row lock, between two short transactions that hold it: throttle_admit()
+ * decides whether the attempt may go on and counts it as being checked,
+ * throttle_settle() counts its result. Attempts sent at once are decided one
+ * at a time, each seeing those before it, and no more are checked at once
+ * than the name has attempts left; the others are told to wait a second.
  */
 #ifndef CHATD_THROTTLE_H
 #define CHATD_THROTTLE_H
@@ -22,6 +29,7 @@
 #define THROTTLE_FREE 4		/* failures without a lockout */
 #define THROTTLE_HARD 100	/* failures that hard-lock */
 #define THROTTLE_RECENT 3600	/* seconds a failure makes login ask for a CAPTCHA */
+#define THROTTLE_STALE 10	/* seconds after which an unsettled attempt counts as none */
 #define THROTTLE_ADDR_MAX 46	/* an address key (login_addr_failures.ip): IPv4, or an IPv6 /64 and "/64" */
 
 struct throttle {
@@ -29,18 +37,36 @@ struct throttle {
 	long long retry_after;	/* seconds left of a lockout; 0 = none */
 	int hard;
 	int recent;		/* a failure in the last THROTTLE_RECENT seconds */
+	long long checking;	/* attempts admitted and not settled (with the lock only) */
 };
 
 /* Lockout seconds after `failures` consecutive failures (0 = none). */
 long long throttle_delay(long long failures);
 
 /* The name's state: ERR_OK or ERR_DB_UNAVAILABLE. `name` is a user_name_key().
- * With lock set (inside db_begin, after throttle_ensure outside it) the
- * name's row stays locked until the transaction ends, so parallel attempts
- * at one name are counted one by one. */
+ * With lock set (inside db_tx, after throttle_ensure) the name's row stays
+ * locked until the transaction ends. */
 enum err throttle_get(struct req *, const char *name, int lock, struct throttle *);
-/* Makes the name's row exist, outside any transaction (two transactions
- * inserting the same row and then locking it would deadlock). */
+
+/*
+ * Admits one attempt at the name, in a transaction of its own: ERR_OK (the
+ * attempt is counted as being checked: throttle_settle must follow), or
+ * ERR_LOCKED with the seconds in t->retry_after (a lockout, or as many
+ * attempts being checked as the name has left: 1 s), ERR_CAPTCHA_REQUIRED
+ * (a recent failure and no CAPTCHA solved), ERR_DB_UNAVAILABLE. A hard lock
+ * is admitted only with hard_ok (login, whose ticket then takes only a
+ * recovery code), one attempt at a time. t is the name's state.
+ */
+enum err throttle_admit(struct req *, const char *name, int captcha_solved, int hard_ok, struct throttle *t);
+
+/*
+ * Settles an admitted attempt in a transaction of its own: a failure counts
+ * (throttle_fail) unless the name is hard-locked; a success clears the count
+ * when reset is set. The name's failures after it go to *failures.
+ */
+enum err throttle_settle(struct req *, const char *name, long long user_id, int ok, int reset,
+    long long *failures);
+/* Inside db_tx(), first: makes the name's row exist and locks it for update. */
 enum err throttle_ensure(struct req *, const char *name);
 /* Counts one failure of the name (and of the client's address), sets the
  * lockout and audits it; the name's count after it goes to *failures. */

@@ -13,12 +13,6 @@ from chat import clear_of_step_edge, now_step, qr_uri, sha256_hex, sql, strong_p
 PWNED_LISTED = "purple elephant dancing"
 
 
-@pytest.fixture
-def account(clients):
-    c = clients()
-    return c, c.new_user()
-
-
 def change_password(c, current, code, new):
     return c.post("/api/account/password", {"current_password": current, "code": code, "new_password": new})
 

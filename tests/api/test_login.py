@@ -31,13 +31,6 @@ def assert_locked(r, seconds):
     return body
 
 
-@pytest.fixture
-def account(clients):
-    """A confirmed account (its first code used) and the client that made it."""
-    c = clients()
-    return c, c.new_user()
-
-
 # --- the two steps -----------------------------------------------------------
 
 def test_the_password_step_gives_a_single_factor_ticket_only(clients, account, stack):
