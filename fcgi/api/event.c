@@ -12,27 +12,34 @@
 #include "session.h"
 
 #define EVENT_FANOUT_MAX 5000	/* friends told of one change */
+#define EVENT_CHANNEL_LEN 24	/* "u" and a long long */
 
 static void
-event_channel(long long uid, char out[24])
+event_channel(long long uid, char out[EVENT_CHANNEL_LEN])
 {
-	snprintf(out, 24, "u%lld", uid);
+	snprintf(out, EVENT_CHANNEL_LEN, "u%lld", uid);
 }
 
-static void
-event_send(struct req *r, const long long *uids, size_t n, json_t *ev)
+void
+event_publish_many(struct req *r, const long long *uids, size_t n, json_t *ev)
 {
-	char channel[24], *s;
+	char (*names)[EVENT_CHANNEL_LEN] = NULL, *s = NULL;
+	const char **channels = NULL;
 
-	if (ev == NULL || (s = json_dumps(ev, JSON_COMPACT)) == NULL) {
-		log_msg(LOG_ERROR, "rid=%s event: cannot encode", r->id);
-		json_decref(ev);
-		return;
+	if (n == 0)
+		goto out;
+	if (ev == NULL || (s = json_dumps(ev, JSON_COMPACT)) == NULL ||
+	    (names = arena_alloc(r->arena, n * sizeof(*names))) == NULL ||
+	    (channels = arena_alloc(r->arena, n * sizeof(*channels))) == NULL) {
+		log_msg(LOG_ERROR, "rid=%s event: cannot encode for %zu users", r->id, n);
+		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		event_channel(uids[i], channel);
-		(void)notify_publish(r->notify, channel, s, r->id);	/* logged there */
+		event_channel(uids[i], names[i]);
+		channels[i] = names[i];
 	}
+	(void)notify_publish_many(r->notify, channels, n, s, r->id);	/* logged there */
+out:
 	free(s);
 	json_decref(ev);
 }
@@ -40,7 +47,7 @@ event_send(struct req *r, const long long *uids, size_t n, json_t *ev)
 void
 event_publish(struct req *r, long long uid, json_t *ev)
 {
-	event_send(r, &uid, 1, ev);
+	event_publish_many(r, &uid, 1, ev);
 }
 
 struct fanout {
@@ -59,25 +66,27 @@ fanout_row(void *ctx)
 }
 
 void
-event_to_friends(struct req *r, long long uid, json_t *ev)
+event_to_friends(struct req *r, long long uid, enum event_audience who, json_t *ev)
 {
 	struct fanout f = {0};
 	struct db_param p = DB_INT(uid);
 	struct db_col c = DB_COL_INT(&f.id);
 
-	if ((f.ids = arena_alloc(r->arena, EVENT_FANOUT_MAX * sizeof(*f.ids))) == NULL ||
+	if ((f.ids = arena_alloc(r->arena, (EVENT_FANOUT_MAX + 1) * sizeof(*f.ids))) == NULL ||
 	    db_run(r->db, STMT_FRIEND_IDS, &p, 1, &c, 1, fanout_row, &f, NULL) != DB_OK) {
 		log_msg(LOG_WARN, "rid=%s event: cannot list friends of %lld", r->id, uid);
 		json_decref(ev);
 		return;
 	}
-	event_send(r, f.ids, f.n, ev);
+	if (who == EVENT_FRIENDS_AND_SELF)
+		f.ids[f.n++] = uid;	/* room was kept for it */
+	event_publish_many(r, f.ids, f.n, ev);
 }
 
 void
 event_close_streams(struct req *r, long long uid)
 {
-	char channel[24];
+	char channel[EVENT_CHANNEL_LEN];
 
 	event_channel(uid, channel);
 	(void)notify_delete(r->notify, channel, r->id);

@@ -48,8 +48,7 @@ friend_request_event(struct req *r, long long id, const char *state, json_t *fro
 	json_t *ev = json_pack("{s:s, s:I, s:s, s:o, s:o}", "type", "request", "id", (json_int_t)id,
 	    "state", state, "from", from, "to", to);
 
-	event_publish(r, from_id, json_incref(ev));
-	event_publish(r, to_id, ev);
+	event_publish_many(r, (const long long[]){from_id, to_id}, 2, ev);
 }
 
 /* Makes the caller and peer friends (inside friends_change). */

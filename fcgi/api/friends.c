@@ -292,8 +292,7 @@ blocks_add(struct req *r)
 		    "to", gone.froms[i] == me ? friends_user_json(peer.id, peer.username) :
 		    friends_user_json(me, r->session->username));
 
-		event_publish(r, me, json_incref(ev));
-		event_publish(r, peer.id, ev);
+		event_publish_many(r, (const long long[]){me, peer.id}, 2, ev);
 	}
 	req_json(r, gone.added ? 201 : 200, json_pack("{s:o}", "blocked", friends_user_json(peer.id, peer.username)));
 	return ERR_OK;

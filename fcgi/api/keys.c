@@ -8,7 +8,7 @@
  * current key again changes nothing. Only the user, their friends and the
  * two sides of a pending request may read a user's keys; to anyone else the
  * keys do not exist (403 not_friends). A new key is announced to every
- * friend as a "key" event and audited.
+ * friend and the user's other sessions as one "key" fan-out, and audited.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,8 +119,7 @@ keys_put(struct req *r)
 	audit_log(r, me, "key_change", detail);
 	ev = json_pack("{s:s, s:I, s:s, s:I}", "type", "key", "user_id", (json_int_t)me,
 	    "username", r->session->username, "key_id", (json_int_t)cur.id);
-	event_to_friends(r, me, json_incref(ev));
-	event_publish(r, me, ev);	/* the user's other sessions */
+	event_to_friends(r, me, EVENT_FRIENDS_AND_SELF, ev);
 	req_json(r, 201, key_json(&cur));
 	return ERR_OK;
 }

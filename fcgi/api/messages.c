@@ -251,8 +251,8 @@ messages_post(struct req *r)
 	}
 	ev = json_pack("{s:s, s:I, s:s, s:I, s:I}", "type", "message", "id", (json_int_t)s->id,
 	    "kind", kind, "sender_id", (json_int_t)me, "recipient_id", (json_int_t)s->peer.id);
-	event_publish(r, s->peer.id, json_incref(ev));
-	event_publish(r, me, ev);	/* the sender's other sessions */
+	/* The recipient, and the sender's other sessions. */
+	event_publish_many(r, (const long long[]){s->peer.id, me}, 2, ev);
 	req_json(r, 201, json_pack("{s:I, s:s}", "id", (json_int_t)s->id, "created_at", s->created));
 	return ERR_OK;
 }

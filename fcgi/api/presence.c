@@ -13,8 +13,8 @@
 static void
 presence_announce(struct req *r, long long uid, const char *username, int online)
 {
-	event_to_friends(r, uid, json_pack("{s:s, s:I, s:s, s:b}", "type", "presence",
-	    "user_id", (json_int_t)uid, "username", username, "online", online));
+	event_to_friends(r, uid, EVENT_FRIENDS, json_pack("{s:s, s:I, s:s, s:b}", "type",
+	    "presence", "user_id", (json_int_t)uid, "username", username, "online", online));
 }
 
 void

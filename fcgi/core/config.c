@@ -102,8 +102,8 @@ static const struct config_var vars[] = {
 	    "base URL of the nchan publisher"},
 	{"CHATD_NCHAN_SOCKET", CT_STR, S(nchan_socket), "", 0, 0,
 	    "unix socket of the nchan publisher; empty = TCP to CHATD_NCHAN_URL"},
-	{"CHATD_NCHAN_TIMEOUT_MS", CT_INT, I(nchan_timeout_ms), "2000", 50, 30000,
-	    "milliseconds a publish may take"},
+	{"CHATD_NCHAN_TIMEOUT_MS", CT_INT, I(nchan_timeout_ms), "1000", 50, 30000,
+	    "milliseconds one publish may take, to all its channels together"},
 };
 
 #undef S

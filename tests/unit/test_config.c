@@ -139,7 +139,7 @@ test_config_defaults(void **state)
 	assert_int_equal(env->cfg.max_body, 65536);
 	assert_string_equal(env->cfg.nchan_url, "http://localhost");
 	assert_string_equal(env->cfg.nchan_socket, "");
-	assert_int_equal(env->cfg.nchan_timeout_ms, 2000);
+	assert_int_equal(env->cfg.nchan_timeout_ms, 1000);
 }
 
 static void
