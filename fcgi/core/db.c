@@ -34,7 +34,8 @@ static const char *const sql[STMT__MAX] = {
 
 	[STMT_USER_PURGE_PENDING] = "DELETE FROM users WHERE active = 0 "
 	    "AND created_at < NOW(6) - INTERVAL ? SECOND",
-	/* One pending account past its enrolment time, as if a registration had purged it. */
+	/* One pending account past its enrolment time (login finds it; the purge
+	 * drops each one it picked): by primary key, that row alone. */
 	[STMT_USER_PURGE_PENDING_ONE] = "DELETE u FROM users u FORCE INDEX (PRIMARY) "
 	    "WHERE u.id = ? AND u.active = 0 AND u.created_at < NOW(6) - INTERVAL ? SECOND",
 	[STMT_USER_INSERT] = "INSERT INTO users (username, password_hash, totp_sealed) VALUES (?, ?, ?)",
@@ -220,6 +221,46 @@ static const char *const sql[STMT__MAX] = {
 	[STMT_RATE_ENSURE] = "INSERT IGNORE INTO rate_limits (user_id, action, tat) VALUES (?, ?, NOW(6))",
 	[STMT_RATE_WAIT] = "SELECT TIMESTAMPDIFF(MICROSECOND, NOW(6), tat) FROM rate_limits "
 	    "WHERE user_id = ? AND action = ?",
+
+	[STMT_ISOLATION] = "SELECT @@tx_isolation",
+
+	/*
+	 * The purge (fcgi/proc/purge.c), two statements per expiry. A pick is a
+	 * plain read (it locks nothing) of the expiry's index: the keys of at
+	 * most ? expired rows, oldest first, as text. A drop deletes one of them
+	 * by its primary key, if it is still expired (a session used since the
+	 * pick stays): it locks that row alone. A range DELETE cannot promise
+	 * that: to see where the range ends, InnoDB reads and locks the first
+	 * row past it, a live one, and waits for whoever holds it, even at READ
+	 * COMMITTED. Each takes `?` seconds past the row's own time first: 0 for
+	 * an expires_at. Pending users are dropped by STMT_USER_PURGE_PENDING_ONE.
+	 */
+	[STMT_PURGE_CAPTCHA_PICK] = "SELECT id FROM captchas "
+	    "WHERE expires_at < NOW(6) - INTERVAL ? SECOND ORDER BY expires_at LIMIT ?",
+	[STMT_PURGE_CAPTCHA_DROP] = "DELETE c FROM captchas c FORCE INDEX (PRIMARY) "
+	    "WHERE c.id = ? AND c.expires_at < NOW(6) - INTERVAL ? SECOND",
+	[STMT_PURGE_TICKET_PICK] = "SELECT HEX(ticket_hash) FROM mfa_tickets "
+	    "WHERE expires_at < NOW(6) - INTERVAL ? SECOND ORDER BY expires_at LIMIT ?",
+	[STMT_PURGE_TICKET_DROP] = "DELETE t FROM mfa_tickets t FORCE INDEX (PRIMARY) "
+	    "WHERE t.ticket_hash = UNHEX(?) AND t.expires_at < NOW(6) - INTERVAL ? SECOND",
+	[STMT_PURGE_ENROL_PICK] = "SELECT HEX(token_hash) FROM enrolments "
+	    "WHERE expires_at < NOW(6) - INTERVAL ? SECOND ORDER BY expires_at LIMIT ?",
+	[STMT_PURGE_ENROL_DROP] = "DELETE e FROM enrolments e FORCE INDEX (PRIMARY) "
+	    "WHERE e.token_hash = UNHEX(?) AND e.expires_at < NOW(6) - INTERVAL ? SECOND",
+	[STMT_PURGE_PENDING_PICK] = "SELECT id FROM users "
+	    "WHERE active = 0 AND created_at < NOW(6) - INTERVAL ? SECOND ORDER BY created_at LIMIT ?",
+	[STMT_PURGE_IDLE_PICK] = "SELECT id FROM sessions "
+	    "WHERE last_seen_at < NOW(6) - INTERVAL ? SECOND ORDER BY last_seen_at LIMIT ?",
+	[STMT_PURGE_IDLE_DROP] = "DELETE s FROM sessions s FORCE INDEX (PRIMARY) "
+	    "WHERE s.id = ? AND s.last_seen_at < NOW(6) - INTERVAL ? SECOND",
+	[STMT_PURGE_OLD_PICK] = "SELECT id FROM sessions "
+	    "WHERE created_at < NOW(6) - INTERVAL ? SECOND ORDER BY created_at LIMIT ?",
+	[STMT_PURGE_OLD_DROP] = "DELETE s FROM sessions s FORCE INDEX (PRIMARY) "
+	    "WHERE s.id = ? AND s.created_at < NOW(6) - INTERVAL ? SECOND",
+	[STMT_PURGE_ADDR_PICK] = "SELECT ip FROM login_addr_failures "
+	    "WHERE failed_at < NOW(6) - INTERVAL ? SECOND ORDER BY failed_at LIMIT ?",
+	[STMT_PURGE_ADDR_DROP] = "DELETE a FROM login_addr_failures a FORCE INDEX (PRIMARY) "
+	    "WHERE a.ip = ? AND a.failed_at < NOW(6) - INTERVAL ? SECOND",
 };
 
 int
@@ -234,6 +275,13 @@ db_init(struct db *db, const struct config *cfg)
 	memset(db, 0, sizeof(*db));
 	db->cfg = cfg;
 	mysql_thread_init();
+}
+
+void
+db_init_read_committed(struct db *db, const struct config *cfg)
+{
+	db_init(db, cfg);
+	db->read_committed = 1;
 }
 
 static void
@@ -279,7 +327,9 @@ db_connect(struct db *db)
 	    mysql_optionsv(db->m, MYSQL_OPT_READ_TIMEOUT, &timeout) != 0 ||
 	    mysql_optionsv(db->m, MYSQL_OPT_WRITE_TIMEOUT, &timeout) != 0 ||
 	    mysql_optionsv(db->m, MYSQL_SET_CHARSET_NAME, "utf8mb4") != 0 ||
-	    mysql_optionsv(db->m, MYSQL_INIT_COMMAND, init) != 0) {
+	    mysql_optionsv(db->m, MYSQL_INIT_COMMAND, init) != 0 ||
+	    (db->read_committed && mysql_optionsv(db->m, MYSQL_INIT_COMMAND,
+	    "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED") != 0)) {
 		log_msg(LOG_ERROR, "db: cannot set connection options");
 		goto fail;
 	}

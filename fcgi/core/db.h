@@ -1,5 +1,6 @@
 /*
- * db: one MariaDB connection per worker thread, with its prepared statements.
+ * db: one MariaDB connection per worker thread (and one for the purge
+ * process), with its prepared statements.
  *
  * SQL lives in one enum-indexed table of `?` statements (db.c), prepared once
  * per connection; the concept files (session.c, login.c, ...) each wrap the
@@ -98,6 +99,20 @@ enum db_stmt {
 	STMT_RATE_TAKE,
 	STMT_RATE_ENSURE,
 	STMT_RATE_WAIT,
+	STMT_ISOLATION,
+	STMT_PURGE_CAPTCHA_PICK,
+	STMT_PURGE_CAPTCHA_DROP,
+	STMT_PURGE_TICKET_PICK,
+	STMT_PURGE_TICKET_DROP,
+	STMT_PURGE_ENROL_PICK,
+	STMT_PURGE_ENROL_DROP,
+	STMT_PURGE_PENDING_PICK,
+	STMT_PURGE_IDLE_PICK,
+	STMT_PURGE_IDLE_DROP,
+	STMT_PURGE_OLD_PICK,
+	STMT_PURGE_OLD_DROP,
+	STMT_PURGE_ADDR_PICK,
+	STMT_PURGE_ADDR_DROP,
 	STMT__MAX
 };
 
@@ -106,6 +121,7 @@ struct db {
 	MYSQL *m;
 	MYSQL_STMT *stmts[STMT__MAX];
 	int in_tx;		/* inside db_begin(): no silent retry on a new connection */
+	int read_committed;	/* db_init_read_committed(): every connection at READ COMMITTED */
 };
 
 enum db_rc {
@@ -154,6 +170,12 @@ typedef int (*db_row_fn)(void *ctx);
 int db_library_init(void);
 /* Once per thread: sets up the struct; connects lazily. */
 void db_init(struct db *, const struct config *);
+/*
+ * The same, for a connection whose transactions run at READ COMMITTED (set
+ * at each connect): a write takes no gap locks, so it holds only the rows it
+ * changes. For the purge, which must never wait for a row a request holds.
+ */
+void db_init_read_committed(struct db *, const struct config *);
 /* Closes the connection and the thread's client state. */
 void db_close(struct db *);
 
