@@ -30,10 +30,11 @@ static const char *const sql[STMT__MAX] = {
 	    "VALUES (?, ?, NOW(6) + INTERVAL ? SECOND)",
 	/* Taken by the first attempt, right or wrong. */
 	[STMT_CAPTCHA_TAKE] = "DELETE FROM captchas WHERE id = ? RETURNING answer, expires_at > NOW(6)",
-	[STMT_CAPTCHA_PURGE] = "DELETE FROM captchas WHERE expires_at < NOW(6) LIMIT 1000",
 
-	[STMT_USER_PURGE_PENDING] = "DELETE FROM users WHERE active = 0 "
-	    "AND created_at < NOW(6) - INTERVAL ? SECOND",
+	/* A name whose registration was never confirmed in time is free again
+	 * at once, not when the purge comes: that one row, by the name's index. */
+	[STMT_USER_PURGE_PENDING_NAME] = "DELETE u FROM users u FORCE INDEX (users_username) "
+	    "WHERE u.username = ? AND u.active = 0 AND u.created_at < NOW(6) - INTERVAL ? SECOND",
 	/* One pending account past its enrolment time (login finds it; the purge
 	 * drops each one it picked): by primary key, that row alone. */
 	[STMT_USER_PURGE_PENDING_ONE] = "DELETE u FROM users u FORCE INDEX (PRIMARY) "
@@ -96,8 +97,6 @@ static const char *const sql[STMT__MAX] = {
 	[STMT_ENROL_CAP] = "UPDATE enrolments e JOIN users u ON u.id = e.user_id "
 	    "SET e.expires_at = LEAST(e.expires_at, u.created_at + INTERVAL ? SECOND) "
 	    "WHERE e.user_id = ? AND e.purpose = 'register'",
-	[STMT_ADDR_PURGE] = "DELETE FROM login_addr_failures WHERE failed_at < NOW(6) - INTERVAL ? SECOND "
-	    "LIMIT 100",
 
 	[STMT_TICKET_INSERT] = "INSERT INTO mfa_tickets (ticket_hash, username, user_id, password_ok, "
 	    "recovery_only, expires_at) VALUES (?, ?, ?, ?, ?, NOW(6) + INTERVAL ? SECOND)",
@@ -120,8 +119,6 @@ static const char *const sql[STMT__MAX] = {
 	    "user_agent, ip FROM sessions WHERE user_id = ? "
 	    "AND last_seen_at > NOW(6) - INTERVAL ? SECOND AND created_at > NOW(6) - INTERVAL ? SECOND "
 	    "ORDER BY id",
-	[STMT_SESSION_PURGE] = "DELETE FROM sessions WHERE last_seen_at < NOW(6) - INTERVAL ? SECOND "
-	    "OR created_at < NOW(6) - INTERVAL ? SECOND LIMIT 1000",
 
 	[STMT_AUDIT_INSERT] = "INSERT INTO audit_log (user_id, event, ip, detail) VALUES (?, ?, ?, ?)",
 
