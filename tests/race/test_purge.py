@@ -150,6 +150,7 @@ def test_the_purge_removes_expired_rows_beside_a_live_user_whose_rows_are_locked
     user = c.new_user()
     uid = user.id
     (sid,) = sql(stack, f"SELECT id FROM sessions WHERE user_id = {uid}").split()
+    marks = log_marks(stack)
     # Live rows where a range DELETE would stop: a second session of the user,
     # the oldest live one by both clocks, and a registration in progress, the
     # oldest pending one still within its time. Each expires in two minutes.
@@ -173,7 +174,6 @@ def test_the_purge_removes_expired_rows_beside_a_live_user_whose_rows_are_locked
         r = c.get("/api/me")
         answers.append((r.status_code, time.monotonic() - t))
 
-    marks = log_marks(stack)
     try:
         held = Held(stack, f"SELECT id FROM users WHERE id IN ({uid}, {pending}) FOR UPDATE; "
                            f"SELECT id FROM sessions WHERE id = {edge} FOR UPDATE")
@@ -188,9 +188,10 @@ def test_the_purge_removes_expired_rows_beside_a_live_user_whose_rows_are_locked
         assert {kind: live for kind, (_, live) in during.items()} == LIVE | {"sessions": 21}, during
         assert int(sql(stack, f"SELECT COUNT(*) FROM sessions WHERE id IN ({sid}, {edge})")) == 2
         assert user_row(stack, f"pl_{tag}") is not None and user_row(stack, user.username) is not None
-        # The user's requests answered as usual all along.
+        # The user's requests answered as usual all along, none after a lock
+        # wait (which lasts CHATD_DB_TIMEOUT - 1 = 2 s and answers 503).
         assert answers and all(status == 200 for status, _ in answers), answers
-        assert max(t for _, t in answers) < 1.0, answers
+        assert max(t for _, t in answers) < 2.0, answers
         # No lock wait, no error, and the counts in the log lines.
         logs = logged_since(marks, "purge: removed", timeout=1)
         pids = purge_pids(stack)
