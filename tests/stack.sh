@@ -56,8 +56,11 @@ run)
 	# upgrade of lower-cost hashes are tested on a chatd of their own).
 	: "${CHATD_PWNED_URL:=https://localhost:$https/pwned}" "${CHATD_PWNED_CAINFO:=$dir/run/ca.crt}"
 	: "${CHATD_BCRYPT_COST:=10}"
+	# Expired rows go within seconds, so the race layer sees the purge at work
+	# (tests/race/test_purge.py) without waiting a minute.
+	: "${CHATD_PURGE_INTERVAL:=2}"
 	export CHATD_SHUTDOWN_TIMEOUT CHAT_API_RATE CHAT_API_BURST CHATD_PWNED_URL CHATD_PWNED_CAINFO \
-		CHATD_BCRYPT_COST CHAT_PWNED_DIR=$dir/www/pwned CHAT_WWW_DIR=$dir/www
+		CHATD_BCRYPT_COST CHATD_PURGE_INTERVAL CHAT_PWNED_DIR=$dir/www/pwned CHAT_WWW_DIR=$dir/www
 	extra=$root/tests/api/nginx-test.conf
 	;;
 esac
@@ -150,6 +153,7 @@ CHAT_NCHAN_SOCKET=$dir/run/nchan.sock
 CHAT_POOLS="$pools"
 CHAT_PWNED_DIR=$dir/www/pwned
 CHAT_SECRETS_DIR=$dir/secrets
+CHAT_PURGE_INTERVAL=${CHATD_PURGE_INTERVAL:-60}
 ENV
 }
 

@@ -63,8 +63,6 @@ challenge_post(struct req *r)
 		e = ERR_DB_UNAVAILABLE;
 		goto out;
 	}
-	if (raw[0] < 8)	/* about one request in 32: sweep expired challenges */
-		(void)db_run(r->db, STMT_CAPTCHA_PURGE, NULL, 0, NULL, 0, NULL, NULL, NULL);
 	buf_data_url(&url, "image/png", png.p, png.len);
 	if (buf_failed(&url))
 		goto out;

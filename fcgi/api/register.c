@@ -166,9 +166,11 @@ register_post(struct req *r)
 	}
 	OPENSSL_cleanse(nfkc, sizeof(nfkc));
 
-	/* Names of registrations never confirmed are free again. */
-	p[0] = DB_INT(r->cfg->enrol_ttl);
-	if (db_run(r->db, STMT_USER_PURGE_PENDING, p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
+	/* This name, if its registration was never confirmed in time, is free
+	 * again now: the answer must not wait for the purge process. */
+	p[0] = DB_STR(name);
+	p[1] = DB_INT(r->cfg->enrol_ttl);
+	if (db_run(r->db, STMT_USER_PURGE_PENDING_NAME, p, 2, NULL, 0, NULL, NULL, NULL) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	n.r = r;
 	n.name = name;

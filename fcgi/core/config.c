@@ -73,6 +73,10 @@ static const struct config_var vars[] = {
 	    "seconds after login a session ends regardless"},
 	{"CHATD_ENROL_TTL", CT_INT, I(enrol_ttl), "900", 10, 86400,
 	    "seconds an unconfirmed registration or authenticator lives"},
+	{"CHATD_PURGE_INTERVAL", CT_INT, I(purge_interval), "60", 0, 86400,
+	    "seconds between rounds of the purge process, which deletes expired sessions, "
+	    "CAPTCHAs, MFA tickets, enrolments, unconfirmed registrations and address failures; "
+	    "0 = no purge process here (another chatd on the same database purges)"},
 	{"CHATD_ISSUER", CT_STR, S(issuer), "Sealed", 0, 0, "issuer name shown in authenticator apps"},
 	{"CHATD_BLOCKLIST", CT_STR, S(blocklist), "build/blocklist.txt", 0, 0,
 	    "file of common passwords, one per line"},

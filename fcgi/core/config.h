@@ -48,6 +48,7 @@ struct config {
 	int session_idle;	/* seconds without a request before a session ends */
 	int session_max;	/* seconds after login a session ends regardless */
 	int enrol_ttl;		/* seconds an unconfirmed registration lives */
+	int purge_interval;	/* seconds between the purge's rounds; 0: no purge process */
 	char issuer[64];	/* name in authenticator apps */
 	char blocklist[256];	/* local list of common passwords */
 	char pwned_url[256];	/* base of the Pwned Passwords range API */

@@ -18,6 +18,14 @@
 #define MSG_COLS "id, sender_id, recipient_id, kind, sender_key_id, recipient_key_id, epoch, counter, " \
 	"iv, ciphertext, mac, mac2, DATE_FORMAT(created_at, " ISO ") AS created"
 
+/*
+ * FORCE INDEX: a write that finds its row by a key names that key whenever
+ * the row's expiry has an index too (0006_purge_indexes.sql). With few rows
+ * in the expiry's range, as the purge keeps it, MariaDB 10.11 costs that
+ * range like the key, and may take it: it would then lock every row of the
+ * range and the live row past it. A single-table DELETE takes no index hint,
+ * so those are written as DELETE alias FROM table alias.
+ */
 static const char *const sql[STMT__MAX] = {
 	[STMT_PING] = "SELECT 1",
 
@@ -25,19 +33,22 @@ static const char *const sql[STMT__MAX] = {
 	    "VALUES (?, ?, NOW(6) + INTERVAL ? SECOND)",
 	/* Taken by the first attempt, right or wrong. */
 	[STMT_CAPTCHA_TAKE] = "DELETE FROM captchas WHERE id = ? RETURNING answer, expires_at > NOW(6)",
-	[STMT_CAPTCHA_PURGE] = "DELETE FROM captchas WHERE expires_at < NOW(6) LIMIT 1000",
 
-	[STMT_USER_PURGE_PENDING] = "DELETE FROM users WHERE active = 0 "
-	    "AND created_at < NOW(6) - INTERVAL ? SECOND",
-	/* One pending account past its enrolment time, as if a registration had purged it. */
-	[STMT_USER_PURGE_PENDING_ONE] = "DELETE FROM users WHERE id = ? AND active = 0 "
-	    "AND created_at < NOW(6) - INTERVAL ? SECOND",
+	/* A name whose registration was never confirmed in time is free again
+	 * at once, not when the purge comes: that one row, by the name's index. */
+	[STMT_USER_PURGE_PENDING_NAME] = "DELETE u FROM users u FORCE INDEX (users_username) "
+	    "WHERE u.username = ? AND u.active = 0 AND u.created_at < NOW(6) - INTERVAL ? SECOND",
+	/* One pending account past its enrolment time (login finds it; the purge
+	 * drops each one it picked): by primary key, that row alone. */
+	[STMT_USER_PURGE_PENDING_ONE] = "DELETE u FROM users u FORCE INDEX (PRIMARY) "
+	    "WHERE u.id = ? AND u.active = 0 AND u.created_at < NOW(6) - INTERVAL ? SECOND",
 	[STMT_USER_INSERT] = "INSERT INTO users (username, password_hash, totp_sealed) VALUES (?, ?, ?)",
 	[STMT_USER_BY_NAME] = "SELECT id, username, password_hash, totp_sealed, totp_last_step, active "
 	    "FROM users WHERE username = ?",
 	[STMT_USER_BY_ID] = "SELECT id, username, password_hash, totp_sealed, totp_last_step, active "
 	    "FROM users WHERE id = ?",
-	[STMT_USER_ACTIVATE] = "UPDATE users SET active = 1, totp_last_step = ? WHERE id = ? AND active = 0",
+	[STMT_USER_ACTIVATE] = "UPDATE users FORCE INDEX (PRIMARY) SET active = 1, totp_last_step = ? "
+	    "WHERE id = ? AND active = 0",
 	/* Replay protection in one statement: only a later time step is taken. */
 	[STMT_USER_SET_STEP] = "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?",
 	[STMT_USER_SET_PASSWORD] = "UPDATE users SET password_hash = ? WHERE id = ?",
@@ -101,8 +112,6 @@ static const char *const sql[STMT__MAX] = {
 	[STMT_ENROL_CAP] = "UPDATE enrolments e JOIN users u ON u.id = e.user_id "
 	    "SET e.expires_at = LEAST(e.expires_at, u.created_at + INTERVAL ? SECOND) "
 	    "WHERE e.user_id = ? AND e.purpose = 'register'",
-	[STMT_ADDR_PURGE] = "DELETE FROM login_addr_failures WHERE failed_at < NOW(6) - INTERVAL ? SECOND "
-	    "LIMIT 100",
 
 	[STMT_TICKET_INSERT] = "INSERT INTO mfa_tickets (ticket_hash, username, user_id, password_ok, "
 	    "recovery_only, expires_at) VALUES (?, ?, ?, ?, ?, NOW(6) + INTERVAL ? SECOND)",
@@ -117,7 +126,7 @@ static const char *const sql[STMT__MAX] = {
 	    "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? "
 	    "AND s.last_seen_at > NOW(6) - INTERVAL ? SECOND AND s.created_at > NOW(6) - INTERVAL ? SECOND",
 	/* At most one write per session per eighth of the idle timeout. */
-	[STMT_SESSION_TOUCH] = "UPDATE sessions SET last_seen_at = NOW(6) "
+	[STMT_SESSION_TOUCH] = "UPDATE sessions FORCE INDEX (PRIMARY) SET last_seen_at = NOW(6) "
 	    "WHERE id = ? AND last_seen_at < NOW(6) - INTERVAL ? SECOND",
 	[STMT_SESSION_DELETE] = "DELETE FROM sessions WHERE id = ? AND user_id = ?",
 	[STMT_SESSION_DELETE_OTHERS] = "DELETE FROM sessions WHERE user_id = ? AND id <> ?",
@@ -125,8 +134,6 @@ static const char *const sql[STMT__MAX] = {
 	    "user_agent, ip FROM sessions WHERE user_id = ? "
 	    "AND last_seen_at > NOW(6) - INTERVAL ? SECOND AND created_at > NOW(6) - INTERVAL ? SECOND "
 	    "ORDER BY id",
-	[STMT_SESSION_PURGE] = "DELETE FROM sessions WHERE last_seen_at < NOW(6) - INTERVAL ? SECOND "
-	    "OR created_at < NOW(6) - INTERVAL ? SECOND LIMIT 1000",
 
 	[STMT_AUDIT_INSERT] = "INSERT INTO audit_log (user_id, event, ip, detail) VALUES (?, ?, ?, ?)",
 
@@ -233,6 +240,46 @@ static const char *const sql[STMT__MAX] = {
 	    "GREATEST(tat, NOW(6)) + INTERVAL ? MICROSECOND, tat)",
 	[STMT_RATE_WAIT] = "SELECT TIMESTAMPDIFF(MICROSECOND, NOW(6), tat) FROM rate_limits "
 	    "WHERE user_id = ? AND action = ?",
+
+	[STMT_ISOLATION] = "SELECT @@tx_isolation",
+
+	/*
+	 * The purge (fcgi/proc/purge.c), two statements per expiry. A pick is a
+	 * plain read (it locks nothing) of the expiry's index: the keys of at
+	 * most ? expired rows, oldest first, as text. A drop deletes one of them
+	 * by its primary key, if it is still expired (a session used since the
+	 * pick stays): it locks that row alone. A range DELETE cannot promise
+	 * that: to see where the range ends, InnoDB reads and locks the first
+	 * row past it, a live one, and waits for whoever holds it, even at READ
+	 * COMMITTED. Each takes `?` seconds past the row's own time first: 0 for
+	 * an expires_at. Pending users are dropped by STMT_USER_PURGE_PENDING_ONE.
+	 */
+	[STMT_PURGE_CAPTCHA_PICK] = "SELECT id FROM captchas "
+	    "WHERE expires_at < NOW(6) - INTERVAL ? SECOND ORDER BY expires_at LIMIT ?",
+	[STMT_PURGE_CAPTCHA_DROP] = "DELETE c FROM captchas c FORCE INDEX (PRIMARY) "
+	    "WHERE c.id = ? AND c.expires_at < NOW(6) - INTERVAL ? SECOND",
+	[STMT_PURGE_TICKET_PICK] = "SELECT HEX(ticket_hash) FROM mfa_tickets "
+	    "WHERE expires_at < NOW(6) - INTERVAL ? SECOND ORDER BY expires_at LIMIT ?",
+	[STMT_PURGE_TICKET_DROP] = "DELETE t FROM mfa_tickets t FORCE INDEX (PRIMARY) "
+	    "WHERE t.ticket_hash = UNHEX(?) AND t.expires_at < NOW(6) - INTERVAL ? SECOND",
+	[STMT_PURGE_ENROL_PICK] = "SELECT HEX(token_hash) FROM enrolments "
+	    "WHERE expires_at < NOW(6) - INTERVAL ? SECOND ORDER BY expires_at LIMIT ?",
+	[STMT_PURGE_ENROL_DROP] = "DELETE e FROM enrolments e FORCE INDEX (PRIMARY) "
+	    "WHERE e.token_hash = UNHEX(?) AND e.expires_at < NOW(6) - INTERVAL ? SECOND",
+	[STMT_PURGE_PENDING_PICK] = "SELECT id FROM users "
+	    "WHERE active = 0 AND created_at < NOW(6) - INTERVAL ? SECOND ORDER BY created_at LIMIT ?",
+	[STMT_PURGE_IDLE_PICK] = "SELECT id FROM sessions "
+	    "WHERE last_seen_at < NOW(6) - INTERVAL ? SECOND ORDER BY last_seen_at LIMIT ?",
+	[STMT_PURGE_IDLE_DROP] = "DELETE s FROM sessions s FORCE INDEX (PRIMARY) "
+	    "WHERE s.id = ? AND s.last_seen_at < NOW(6) - INTERVAL ? SECOND",
+	[STMT_PURGE_OLD_PICK] = "SELECT id FROM sessions "
+	    "WHERE created_at < NOW(6) - INTERVAL ? SECOND ORDER BY created_at LIMIT ?",
+	[STMT_PURGE_OLD_DROP] = "DELETE s FROM sessions s FORCE INDEX (PRIMARY) "
+	    "WHERE s.id = ? AND s.created_at < NOW(6) - INTERVAL ? SECOND",
+	[STMT_PURGE_ADDR_PICK] = "SELECT ip FROM login_addr_failures "
+	    "WHERE failed_at < NOW(6) - INTERVAL ? SECOND ORDER BY failed_at LIMIT ?",
+	[STMT_PURGE_ADDR_DROP] = "DELETE a FROM login_addr_failures a FORCE INDEX (PRIMARY) "
+	    "WHERE a.ip = ? AND a.failed_at < NOW(6) - INTERVAL ? SECOND",
 };
 
 /* Each statement's name, for the log. */
@@ -342,6 +389,13 @@ db_init(struct db *db, const struct config *cfg)
 	mysql_thread_init();
 }
 
+void
+db_init_read_committed(struct db *db, const struct config *cfg)
+{
+	db_init(db, cfg);
+	db->read_committed = 1;
+}
+
 static void
 db_disconnect(struct db *db)
 {
@@ -385,7 +439,9 @@ db_connect(struct db *db)
 	    mysql_optionsv(db->m, MYSQL_OPT_READ_TIMEOUT, &timeout) != 0 ||
 	    mysql_optionsv(db->m, MYSQL_OPT_WRITE_TIMEOUT, &timeout) != 0 ||
 	    mysql_optionsv(db->m, MYSQL_SET_CHARSET_NAME, "utf8mb4") != 0 ||
-	    mysql_optionsv(db->m, MYSQL_INIT_COMMAND, init) != 0) {
+	    mysql_optionsv(db->m, MYSQL_INIT_COMMAND, init) != 0 ||
+	    (db->read_committed && mysql_optionsv(db->m, MYSQL_INIT_COMMAND,
+	    "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED") != 0)) {
 		log_msg(LOG_ERROR, "db: cannot set connection options");
 		goto fail;
 	}

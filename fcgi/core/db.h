@@ -1,5 +1,6 @@
 /*
- * db: one MariaDB connection per worker thread, with its prepared statements.
+ * db: one MariaDB connection per worker thread (and one for the purge
+ * process), with its prepared statements.
  *
  * SQL lives in one enum-indexed table of `?` statements (db.c), prepared once
  * per connection, each with a name the log uses.
@@ -35,8 +36,7 @@ enum db_stmt {
 	STMT_PING,
 	STMT_CAPTCHA_INSERT,
 	STMT_CAPTCHA_TAKE,
-	STMT_CAPTCHA_PURGE,
-	STMT_USER_PURGE_PENDING,
+	STMT_USER_PURGE_PENDING_NAME,
 	STMT_USER_PURGE_PENDING_ONE,
 	STMT_USER_INSERT,
 	STMT_USER_BY_NAME,
@@ -66,7 +66,6 @@ enum db_stmt {
 	STMT_ADDR_CLAIM,
 	STMT_ADDR_CLEAR,
 	STMT_ENROL_CAP,
-	STMT_ADDR_PURGE,
 	STMT_TICKET_INSERT,
 	STMT_TICKET_LOCK,
 	STMT_TICKET_ATTEMPT,
@@ -77,7 +76,6 @@ enum db_stmt {
 	STMT_SESSION_DELETE,
 	STMT_SESSION_DELETE_OTHERS,
 	STMT_SESSION_LIST,
-	STMT_SESSION_PURGE,
 	STMT_AUDIT_INSERT,
 	STMT_USER_ACTIVE_BY_NAME,
 	STMT_USER_NAME_BY_ID,
@@ -115,6 +113,20 @@ enum db_stmt {
 	STMT_UNREAD,
 	STMT_RATE_TAKE,
 	STMT_RATE_WAIT,
+	STMT_ISOLATION,
+	STMT_PURGE_CAPTCHA_PICK,
+	STMT_PURGE_CAPTCHA_DROP,
+	STMT_PURGE_TICKET_PICK,
+	STMT_PURGE_TICKET_DROP,
+	STMT_PURGE_ENROL_PICK,
+	STMT_PURGE_ENROL_DROP,
+	STMT_PURGE_PENDING_PICK,
+	STMT_PURGE_IDLE_PICK,
+	STMT_PURGE_IDLE_DROP,
+	STMT_PURGE_OLD_PICK,
+	STMT_PURGE_OLD_DROP,
+	STMT_PURGE_ADDR_PICK,
+	STMT_PURGE_ADDR_DROP,
 	STMT__MAX
 };
 
@@ -125,6 +137,7 @@ struct db {
 	int in_tx;		/* inside db_begin(): no silent retry on a new connection */
 	unsigned int last_err;	/* MariaDB error of the last failed call, 0 after a success */
 	int commit_sent;	/* the last COMMIT reached the wire: its outcome is unknown if it failed */
+	int read_committed;	/* db_init_read_committed(): every connection at READ COMMITTED */
 };
 
 enum db_rc {
@@ -173,6 +186,12 @@ typedef int (*db_row_fn)(void *ctx);
 int db_library_init(void);
 /* Once per thread: sets up the struct; connects lazily. */
 void db_init(struct db *, const struct config *);
+/*
+ * The same, for a connection whose transactions run at READ COMMITTED (set
+ * at each connect): a write takes no gap locks, so it holds only the rows it
+ * changes. For the purge, which must never wait for a row a request holds.
+ */
+void db_init_read_committed(struct db *, const struct config *);
 /* Closes the connection and the thread's client state. */
 void db_close(struct db *);
 

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "purge.h"
 #include "supervisor.h"
 #include "worker.h"
 
@@ -24,6 +25,7 @@
 
 struct slot {
 	pid_t pid;
+	int purge;			/* the purge process, not a worker */
 	struct timespec started;
 	struct timespec respawn_at;	/* when pid == 0 */
 	int quick_deaths;
@@ -116,14 +118,25 @@ spawn(const struct config *cfg, const struct tmpl_set *tmpls, const struct block
 		log_msg(LOG_ERROR, "supervisor: fork: %s", strerror(errno));
 		return -1;
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		if (s->purge) {
+			(void)close(fd);	/* it serves no request */
+			purge_run(cfg, self);
+		}
 		worker_run(cfg, tmpls, bl, fd, self);
+	}
 	s->pid = pid;
 	clock_gettime(CLOCK_MONOTONIC, &s->started);
 	return pid;
 }
 
-/* Reaps exited workers and schedules their replacement. */
+static const char *
+slot_role(const struct slot *s)
+{
+	return s->purge ? "purge process" : "worker";
+}
+
+/* Reaps exited workers (and the purge process) and schedules their replacement. */
 static void
 reap(struct slot *slots, int n, int stopping)
 {
@@ -142,11 +155,11 @@ reap(struct slot *slots, int n, int stopping)
 				break;
 			lived = elapsed(&s->started);
 			if (WIFSIGNALED(status))
-				log_msg(LOG_ERROR, "supervisor: worker %d killed by signal %d after %.1fs",
-				    (int)pid, WTERMSIG(status), lived);
+				log_msg(LOG_ERROR, "supervisor: %s %d killed by signal %d after %.1fs",
+				    slot_role(s), (int)pid, WTERMSIG(status), lived);
 			else
-				log_msg(LOG_ERROR, "supervisor: worker %d exited with %d after %.1fs",
-				    (int)pid, WEXITSTATUS(status), lived);
+				log_msg(LOG_ERROR, "supervisor: %s %d exited with %d after %.1fs",
+				    slot_role(s), (int)pid, WEXITSTATUS(status), lived);
 			/* Respawn at once; back off only for a worker that cannot start. */
 			s->quick_deaths = lived < 1.0 ? s->quick_deaths + 1 : 0;
 			clock_gettime(CLOCK_MONOTONIC, &s->respawn_at);
@@ -190,8 +203,8 @@ stop_workers(const struct config *cfg, struct slot *slots, int n)
 	}
 	for (int i = 0; i < n; i++)
 		if (slots[i].pid > 0) {
-			log_msg(LOG_WARN, "supervisor: worker %d did not stop; killing it",
-			    (int)slots[i].pid);
+			log_msg(LOG_WARN, "supervisor: %s %d did not stop; killing it",
+			    slot_role(&slots[i]), (int)slots[i].pid);
 			kill(slots[i].pid, SIGKILL);
 			waitpid(slots[i].pid, NULL, 0);
 			slots[i].pid = 0;
@@ -202,12 +215,14 @@ int
 supervisor_run(const struct config *cfg, const struct tmpl_set *tmpls, const struct blocklist *bl,
     struct listener *l)
 {
-	struct slot slots[MAX_WORKERS];
+	struct slot slots[MAX_WORKERS + 1];
 	struct timespec tick = {0, 100 * 1000000L};
 	sigset_t set;
-	int n = cfg->workers, sig;
+	int n = cfg->workers + (cfg->purge_interval > 0), sig;
 
+	/* The workers, then the purge process unless it is off, kept alive alike. */
 	memset(slots, 0, sizeof(slots));
+	slots[n - 1].purge = cfg->purge_interval > 0;
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
@@ -222,7 +237,8 @@ supervisor_run(const struct config *cfg, const struct tmpl_set *tmpls, const str
 			stop_workers(cfg, slots, n);
 			return 1;
 		}
-	log_msg(LOG_INFO, "supervisor: %d workers x %d threads on %s", n, cfg->threads, cfg->listen);
+	log_msg(LOG_INFO, "supervisor: %d workers x %d threads on %s, %s", cfg->workers, cfg->threads,
+	    cfg->listen, cfg->purge_interval > 0 ? "and a purge process" : "no purge process");
 
 	for (;;) {
 		sig = sigtimedwait(&set, NULL, &tick);
@@ -240,7 +256,8 @@ supervisor_run(const struct config *cfg, const struct tmpl_set *tmpls, const str
 			    now.tv_nsec < slots[i].respawn_at.tv_nsec))
 				continue;
 			if (spawn(cfg, tmpls, bl, l->fd, &slots[i]) > 0)
-				log_msg(LOG_INFO, "supervisor: started worker %d", (int)slots[i].pid);
+				log_msg(LOG_INFO, "supervisor: started %s %d", slot_role(&slots[i]),
+				    (int)slots[i].pid);
 		}
 	}
 

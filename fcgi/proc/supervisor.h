@@ -1,7 +1,8 @@
 /*
  * supervisor: chatd's parent process. It owns the listening socket, keeps
- * CHATD_WORKERS workers alive (a dead one is replaced at once, with a short
- * back-off only when workers die straight after start) and stops the pool
+ * CHATD_WORKERS workers and the purge process (purge.h) alive (a dead one is
+ * replaced at once, with a short back-off only when it dies straight after
+ * start) and stops the pool
  * gracefully on SIGTERM/SIGINT: it first removes its socket so nginx sends
  * new requests elsewhere, then asks each worker to finish its in-flight
  * requests, and kills what is left after the deadline.

@@ -150,12 +150,6 @@ session_create(struct req *r, long long user_id, const char *username)
 	session_cookie(r, tok, r->cfg->session_max);
 	OPENSSL_cleanse(tok, sizeof(tok));
 	r->session = s;
-	/* Now and then, sweep sessions that ended without a logout. */
-	if ((s->id & 63) == 0) {
-		p[0] = DB_INT(r->cfg->session_idle);
-		p[1] = DB_INT(r->cfg->session_max);
-		(void)db_run(r->db, STMT_SESSION_PURGE, p, 2, NULL, 0, NULL, NULL, NULL);
-	}
 	return ERR_OK;
 }
 

@@ -184,17 +184,14 @@ int
 throttle_addr_claim(struct req *r)
 {
 	char key[THROTTLE_ADDR_MAX];
-	struct db_param p[3], old = DB_INT(THROTTLE_RECENT);
+	struct db_param p[3];
 	struct db_result res;
 
+	/* A stale row counts as none here; the purge process deletes it. */
 	throttle_addr_key(r->remote_addr, key);
 	p[0] = DB_STR(key);
 	p[1] = DB_INT(THROTTLE_RECENT);
 	p[2] = DB_INT(THROTTLE_RECENT);
-	/* Stale rows go a few at a time, outside any login's transaction (a
-	 * range delete there could deadlock two logins and undo a failure). */
-	if (db_run(r->db, STMT_ADDR_PURGE, &old, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
-		return -1;
 	if (db_run(r->db, STMT_ADDR_CLAIM, p, 3, NULL, 0, NULL, NULL, &res) != DB_OK)
 		return -1;
 	return res.affected > 0;

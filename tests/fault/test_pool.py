@@ -12,7 +12,8 @@ import fcgi
 
 
 def workers(supervisor):
-    out = subprocess.run(["pgrep", "-P", str(supervisor)], capture_output=True, text=True).stdout
+    """The supervisor's workers: its children but the purge process (chatd-purge)."""
+    out = subprocess.run(["pgrep", "-x", "-P", str(supervisor), "chatd"], capture_output=True, text=True).stdout
     return {int(p) for p in out.split()}
 
 

@@ -33,6 +33,9 @@ def base_env(stack, listen):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATD_")}
     env.update(CHATD_LISTEN=str(listen), CHATD_WORKERS="1", CHATD_THREADS="2",
                CHATD_SHUTDOWN_TIMEOUT="5",
+               # No purge process: it would apply a test's short lifetimes
+               # (CHATD_SESSION_IDLE=2) to every row of the shared database.
+               CHATD_PURGE_INTERVAL="0",
                CHATD_DB_SOCKET=stack["CHAT_DB_SOCKET"],
                CHATD_DB_PASSWORD_FILE=str(d / "secrets" / "db_app_password"),
                CHATD_TEMPLATE_DIR=str(ROOT / "templates"),

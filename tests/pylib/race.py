@@ -9,8 +9,9 @@ from chat import Client
 
 
 class Held:
-    """A transaction of the database's owner holding the locks `query` takes;
-    more statements may follow in it (do), then it ends (commit or release)."""
+    """A transaction of the database's owner holding the locks `query` takes
+    (one statement or several, separated by semicolons); more statements may
+    follow in it (do), then it ends (commit or release)."""
 
     def __init__(self, stack, query):
         self.p = subprocess.Popen(

@@ -113,7 +113,7 @@ static const char *const int_vars[] = {
 	"CHATD_WORKERS", "CHATD_THREADS", "CHATD_SHUTDOWN_TIMEOUT", "CHATD_DB_PORT",
 	"CHATD_DB_TIMEOUT", "CHATD_MAX_BODY", "CHATD_NCHAN_TIMEOUT_MS", "CHATD_BCRYPT_COST",
 	"CHATD_SESSION_IDLE", "CHATD_SESSION_MAX", "CHATD_ENROL_TTL", "CHATD_PWNED_TIMEOUT_MS",
-	"CHATD_PWNED_REQUIRED",
+	"CHATD_PWNED_REQUIRED", "CHATD_PURGE_INTERVAL",
 };
 
 static void
@@ -264,6 +264,23 @@ test_config_account_defaults_and_rules(void **state)
 	env_set(env, "CHATD_SECRETS_DIR", NULL);
 	assert_int_equal(config_load(&cfg, env_get, env, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "CHATD_SECRETS_DIR is required"));
+}
+
+static void
+test_config_purge_interval(void **state)
+{
+	struct env *env = *state;
+
+	assert_int_equal(load(env), 0);
+	assert_int_equal(env->cfg.purge_interval, 60);
+	assert_accepted(env, "CHATD_PURGE_INTERVAL", "0");	/* no purge process on this chatd */
+	assert_accepted(env, "CHATD_PURGE_INTERVAL", "1");
+	assert_accepted(env, "CHATD_PURGE_INTERVAL", "86400");
+	assert_refused(env, "CHATD_PURGE_INTERVAL", "-1");
+	assert_refused(env, "CHATD_PURGE_INTERVAL", "86401");
+	env_set(env, "CHATD_PURGE_INTERVAL", "2");
+	assert_int_equal(load(env), 0);
+	assert_int_equal(env->cfg.purge_interval, 2);
 }
 
 static void
@@ -575,6 +592,7 @@ main(void)
 		T(test_config_int_refuses_spaces),
 		T(test_config_int_refuses_out_of_range),
 		T(test_config_account_defaults_and_rules),
+		T(test_config_purge_interval),
 		T(test_config_int_accepts_bounds),
 		T(test_config_int_refuses_overflow),
 		T(test_config_error_quotes_the_value),
