@@ -27,8 +27,9 @@ RUN_ROLES := build runtime app db web tools
 TEST_ROLES := $(RUN_ROLES) test
 
 # fcgi/ in layers, lowest first: lib (small libraries), core (request
-# plumbing), sec (security primitives), api (handlers), proc (the process).
-LAYERS := lib core sec api proc
+# plumbing), store (one typed function per SQL statement), sec (security
+# primitives), api (handlers), proc (the process).
+LAYERS := lib core store sec api proc
 INC := $(LAYERS:%=-Ifcgi/%)
 SRC := $(filter-out fcgi/proc/main.c,$(foreach l,$(LAYERS),$(wildcard fcgi/$(l)/*.c)))
 HDR := $(foreach l,$(LAYERS),$(wildcard fcgi/$(l)/*.h))

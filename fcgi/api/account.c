@@ -83,8 +83,7 @@ guard_open(struct req *r, const struct user *u, char key[33])
 
 	user_name_key(u->username, key);
 	if ((e = throttle_admit(r, key, 1, 0, &t)) == ERR_LOCKED) {
-		throttle_answer(r, t.retry_after);
-		return ERR_ANSWERED;
+		return throttle_locked(r, t.retry_after);
 	}
 	return e;
 }

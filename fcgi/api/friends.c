@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "dbjson.h"
 #include "event.h"
 #include "friends.h"
 #include "handlers.h"
@@ -101,40 +102,25 @@ friends_change(struct req *r, const struct peer *peer, const char *what, friends
 
 /* --- GET /api/friends ---------------------------------------------------- */
 
-struct friend_row {
-	long long id, online, unread, key_id;
-	char username[33], since[32], seen[32];
-	json_t *list;
-};
-
-static int
-friend_row(void *ctx)
-{
-	struct friend_row *f = ctx;
-	json_t *j = json_pack("{s:I, s:s, s:s, s:b, s:o, s:I, s:o}",
-	    "user_id", (json_int_t)f->id, "username", f->username, "since", f->since,
-	    "online", (int)f->online, "last_seen", f->seen[0] ? json_string(f->seen) : json_null(),
-	    "unread", (json_int_t)f->unread,
-	    "key_id", f->key_id > 0 ? json_integer(f->key_id) : json_null());
-
-	return j == NULL || json_array_append_new(f->list, j) != 0;
-}
-
 enum err
 friends_list(struct req *r)
 {
-	struct friend_row f = {.list = json_array()};
+	static const struct dbj_col cols[] = {
+		{"user_id", DBJ_INT, 0}, {"username", DBJ_STR, 32}, {"since", DBJ_STR, 32},
+		{"online", DBJ_BOOL, 0}, {"last_seen", DBJ_STR_OR_NULL, 32}, {"unread", DBJ_INT, 0},
+		{"key_id", DBJ_ID_OR_NULL, 0},
+	};
 	struct db_param p = DB_INT(r->session->user_id);
-	struct db_col c[7] = {DB_COL_INT(&f.id), DB_COL_STR(f.username), DB_COL_STR(f.since),
-	    DB_COL_INT(&f.online), DB_COL_STR(f.seen), DB_COL_INT(&f.unread), DB_COL_INT(&f.key_id)};
+	json_t *list = json_array();
 
-	if (f.list == NULL)
+	if (list == NULL)
 		return ERR_INTERNAL;
-	if (db_run(r->db, STMT_FRIEND_LIST, &p, 1, c, 7, friend_row, &f, NULL) != DB_OK) {
-		json_decref(f.list);
+	if (db_json_rows(r->db, STMT_FRIEND_LIST, &p, 1, cols, sizeof(cols) / sizeof(cols[0]), 0, list,
+	    NULL) != DB_OK) {
+		json_decref(list);
 		return ERR_DB_UNAVAILABLE;
 	}
-	req_json(r, 200, json_pack("{s:o}", "friends", f.list));
+	req_json(r, 200, json_pack("{s:o}", "friends", list));
 	return ERR_OK;
 }
 
@@ -313,8 +299,7 @@ blocks_remove(struct req *r)
 	if (db_run(r->db, STMT_BLOCK_DELETE, p, 2, NULL, 0, NULL, NULL, &res) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	if (res.affected == 0) {
-		req_error(r, ERR_NOT_FOUND, "You have not blocked this user.");
-		return ERR_ANSWERED;
+		return req_refuse(r, ERR_NOT_FOUND, "You have not blocked this user.");
 	}
 	r->status = 204;
 	return ERR_OK;

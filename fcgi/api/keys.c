@@ -98,8 +98,7 @@ keys_put(struct req *r)
 		if (e != ERR_BAD_KEY)
 			return e;
 		snprintf(msg, sizeof(msg), "%s (%s)", err_strerror(e), why);
-		req_error(r, e, msg);
-		return ERR_ANSWERED;
+		return req_refuse(r, e, msg);
 	}
 	if ((e = key_query_run(r, STMT_KEY_CURRENT, me, 0, &cur, NULL, &res)) != ERR_OK)
 		return e;

@@ -82,8 +82,7 @@ login_post(struct req *r)
 
 		snprintf(msg, sizeof(msg), "%s Field: '%s'.", err_strerror(ERR_MISSING_FIELD),
 		    cid == NULL ? "captcha_id" : "captcha");
-		req_error(r, ERR_MISSING_FIELD, msg);
-		return ERR_ANSWERED;
+		return req_refuse(r, ERR_MISSING_FIELD, msg);
 	}
 	if (cid == NULL && r->cfg->login_captcha == CONFIG_CAPTCHA_ALWAYS)
 		return ERR_CAPTCHA_REQUIRED;
@@ -114,8 +113,7 @@ login_captcha_free(struct req *r, const char *key)
 	if ((e = throttle_get(r, key, 0, &t)) != ERR_OK)
 		return e;
 	if (t.retry_after > 0 && !t.hard) {	/* locked: said first, so the page can count down */
-		throttle_answer(r, t.retry_after);
-		return ERR_ANSWERED;
+		return throttle_locked(r, t.retry_after);
 	}
 	if (t.recent || t.hard)
 		return ERR_CAPTCHA_REQUIRED;
@@ -160,8 +158,7 @@ login_password(struct req *r, const char *key, int solved)
 	case ERR_OK:
 		break;
 	case ERR_LOCKED:
-		throttle_answer(r, t.retry_after);
-		return ERR_ANSWERED;
+		return throttle_locked(r, t.retry_after);
 	default:
 		return e;
 	}
@@ -323,8 +320,7 @@ login_mfa(struct req *r)
 	m->code = fields_str(r->in, "code");
 	m->recovery = strcmp(method, "recovery") == 0;
 	if ((e = db_tx(r->db, "login_mfa", login_mfa_tx, m)) == ERR_LOCKED) {
-		throttle_answer(r, m->th.retry_after);
-		return ERR_ANSWERED;
+		return throttle_locked(r, m->th.retry_after);
 	}
 	if (e != ERR_OK)
 		return e;

@@ -105,14 +105,6 @@ const struct field marker_fields[] = {
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
-/* A field's own refusal, naming it, like dispatch()'s. */
-static enum err
-field_refused(struct req *r, enum err e, const char *message)
-{
-	req_error(r, e, message);
-	return ERR_ANSWERED;
-}
-
 /* Decodes base64url field `name` into out[cap]; its length, or -1. */
 static long
 msg_bytes(struct req *r, const char *name, unsigned char *out, size_t cap)
@@ -218,9 +210,9 @@ messages_post(struct req *r)
 	enum err e;
 
 	if (rekey && !has_mac2)
-		return field_refused(r, ERR_MISSING_FIELD, "A rekey message needs mac2, the MAC under the new keys.");
+		return req_refuse(r, ERR_MISSING_FIELD, "A rekey message needs mac2, the MAC under the new keys.");
 	if (!rekey && has_mac2)
-		return field_refused(r, ERR_BAD_VALUE, "Only a rekey message has mac2.");
+		return req_refuse(r, ERR_BAD_VALUE, "Only a rekey message has mac2.");
 	if ((s = arena_alloc(r->arena, sizeof(*s))) == NULL || (s->ct = arena_alloc(r->arena, MSG_CT_MAX)) == NULL)
 		return ERR_INTERNAL;
 	s->r = r;
@@ -229,7 +221,7 @@ messages_post(struct req *r)
 	s->skey = fields_int(r->in, "sender_key_id", 0);
 	s->rkey = fields_int(r->in, "recipient_key_id", 0);
 	if ((s->ctlen = msg_bytes(r, "ciphertext", s->ct, MSG_CT_MAX)) <= 0)
-		return field_refused(r, ERR_BAD_VALUE,
+		return req_refuse(r, ERR_BAD_VALUE,
 		    "The ciphertext must be 1 to 16384 bytes in base64url without padding.");
 	if (msg_bytes(r, "iv", s->iv, sizeof(s->iv)) != MSG_IV ||
 	    msg_bytes(r, "mac", s->mac, sizeof(s->mac)) != MSG_MAC ||
@@ -242,7 +234,7 @@ messages_post(struct req *r)
 	case ERR_OK:
 		break;
 	case ERR_KEY_NOT_OWNED:
-		return field_refused(r, e, s->bad_key == 1 ? "sender_key_id is not one of your keys." :
+		return req_refuse(r, e, s->bad_key == 1 ? "sender_key_id is not one of your keys." :
 		    "recipient_key_id is not a key of the recipient.");
 	case ERR_RATE_LIMITED:
 		return ratelimit_refuse(r, s->retry_after);

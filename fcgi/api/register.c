@@ -150,7 +150,7 @@ register_post(struct req *r)
 	const char *name = fields_str(r->in, "username");
 	char nfkc[USER_PASSWORD_MAX], hash[100];
 	struct newcomer n = {0};
-	struct db_param p[1];
+	struct db_param p[2];
 	json_t *j;
 	enum err e;
 

@@ -123,8 +123,7 @@ user_password_accept(struct req *r, const char *username, const char *password, 
 	if (v == PASSWORD_OK)
 		return ERR_OK;
 	OPENSSL_cleanse(nfkc, USER_PASSWORD_MAX);
-	req_error_code(r, 422, password_verdict_code(v), password_verdict_message(v));
-	return ERR_ANSWERED;
+	return req_refuse_code(r, ERR_BAD_VALUE, password_verdict_code(v), password_verdict_message(v));
 }
 
 int

@@ -39,8 +39,8 @@ enum err user_by_id(struct req *, long long id, struct user *);
 
 /*
  * Normalizes and checks a new password for `username`. ERR_OK with the NFKC
- * form in nfkc[USER_PASSWORD_MAX]; otherwise the rejection was answered
- * (422 with the reason's own code) and ERR_ANSWERED is returned, or
+ * form in nfkc[USER_PASSWORD_MAX]; otherwise ERR_BAD_VALUE with the reason's
+ * own code and message set (req_refuse_code: 422 password_pwned, ...) or
  * ERR_BREACH_CHECK_DOWN; the caller returns what this returns.
  */
 enum err user_password_accept(struct req *, const char *username, const char *password, char *nfkc);

@@ -2,6 +2,7 @@
  * db: per-thread MariaDB connection, the statement table and db_run() (see db.h).
  */
 #include <errmsg.h>
+#include <ctype.h>
 #include <errno.h>
 #include <openssl/rand.h>
 #include <time.h>
@@ -282,102 +283,35 @@ static const char *const sql[STMT__MAX] = {
 	    "WHERE a.ip = ? AND a.failed_at < NOW(6) - INTERVAL ? SECOND",
 };
 
-/* Each statement's name, for the log. */
-static const char *const names[STMT__MAX] = {
-	[STMT_PING] = "ping",
-	[STMT_CAPTCHA_INSERT] = "captcha_insert",
-	[STMT_CAPTCHA_TAKE] = "captcha_take",
-	[STMT_CAPTCHA_PURGE] = "captcha_purge",
-	[STMT_USER_PURGE_PENDING] = "user_purge_pending",
-	[STMT_USER_PURGE_PENDING_ONE] = "user_purge_pending_one",
-	[STMT_USER_INSERT] = "user_insert",
-	[STMT_USER_BY_NAME] = "user_by_name",
-	[STMT_USER_BY_ID] = "user_by_id",
-	[STMT_USER_ACTIVATE] = "user_activate",
-	[STMT_USER_SET_STEP] = "user_set_step",
-	[STMT_USER_SET_PASSWORD] = "user_set_password",
-	[STMT_USER_SET_TOTP] = "user_set_totp",
-	[STMT_ENROL_INSERT] = "enrol_insert",
-	[STMT_ENROL_GET] = "enrol_get",
-	[STMT_ENROL_DELETE] = "enrol_delete",
-	[STMT_ENROL_DELETE_REBIND] = "enrol_delete_rebind",
-	[STMT_ENROL_DELETE_REGISTER] = "enrol_delete_register",
-	[STMT_RECOVERY_DELETE_USER] = "recovery_delete_user",
-	[STMT_RECOVERY_INSERT] = "recovery_insert",
-	[STMT_RECOVERY_USE] = "recovery_use",
-	[STMT_RECOVERY_REMAINING] = "recovery_remaining",
-	[STMT_THROTTLE_GET] = "throttle_get",
-	[STMT_THROTTLE_ENSURE] = "throttle_ensure",
-	[STMT_THROTTLE_LOCK] = "throttle_lock",
-	[STMT_THROTTLE_CHECKING] = "throttle_checking",
-	[STMT_THROTTLE_CHECKED] = "throttle_checked",
-	[STMT_THROTTLE_FAIL] = "throttle_fail",
-	[STMT_THROTTLE_SET_LOCK] = "throttle_set_lock",
-	[STMT_THROTTLE_RESET] = "throttle_reset",
-	[STMT_ADDR_FAIL] = "addr_fail",
-	[STMT_ADDR_CLAIM] = "addr_claim",
-	[STMT_ADDR_CLEAR] = "addr_clear",
-	[STMT_ENROL_CAP] = "enrol_cap",
-	[STMT_ADDR_PURGE] = "addr_purge",
-	[STMT_TICKET_INSERT] = "ticket_insert",
-	[STMT_TICKET_LOCK] = "ticket_lock",
-	[STMT_TICKET_ATTEMPT] = "ticket_attempt",
-	[STMT_TICKET_DELETE] = "ticket_delete",
-	[STMT_SESSION_INSERT] = "session_insert",
-	[STMT_SESSION_GET] = "session_get",
-	[STMT_SESSION_TOUCH] = "session_touch",
-	[STMT_SESSION_DELETE] = "session_delete",
-	[STMT_SESSION_DELETE_OTHERS] = "session_delete_others",
-	[STMT_SESSION_LIST] = "session_list",
-	[STMT_SESSION_PURGE] = "session_purge",
-	[STMT_AUDIT_INSERT] = "audit_insert",
-	[STMT_USER_ACTIVE_BY_NAME] = "user_active_by_name",
-	[STMT_USER_NAME_BY_ID] = "user_name_by_id",
-	[STMT_USER_LOCK] = "user_lock",
-	[STMT_USER_SEEN] = "user_seen",
-	[STMT_USER_UNSEEN] = "user_unseen",
-	[STMT_PAIR_LOCK] = "pair_lock",
-	[STMT_PAIR_SHARE] = "pair_share",
-	[STMT_RELATION] = "relation",
-	[STMT_REQUEST_INSERT] = "request_insert",
-	[STMT_REQUEST_GET] = "request_get",
-	[STMT_REQUEST_DELETE] = "request_delete",
-	[STMT_REQUEST_DELETE_PAIR] = "request_delete_pair",
-	[STMT_REQUESTS_IN] = "requests_in",
-	[STMT_REQUESTS_OUT] = "requests_out",
-	[STMT_FRIEND_INSERT] = "friend_insert",
-	[STMT_FRIEND_DELETE] = "friend_delete",
-	[STMT_FRIEND_IDS] = "friend_ids",
-	[STMT_FRIEND_LIST] = "friend_list",
-	[STMT_BLOCK_INSERT] = "block_insert",
-	[STMT_BLOCK_DELETE] = "block_delete",
-	[STMT_BLOCK_LIST] = "block_list",
-	[STMT_KEY_INSERT] = "key_insert",
-	[STMT_KEY_CURRENT] = "key_current",
-	[STMT_KEY_BY_ID] = "key_by_id",
-	[STMT_KEY_HISTORY] = "key_history",
-	[STMT_MESSAGE_CHECK] = "message_check",
-	[STMT_MESSAGE_INSERT] = "message_insert",
-	[STMT_MESSAGE_TIME] = "message_time",
-	[STMT_MESSAGES_NEWEST] = "messages_newest",
-	[STMT_MESSAGES_OLDEST] = "messages_oldest",
-	[STMT_MARKERS] = "markers",
-	[STMT_MARKER_SET] = "marker_set",
-	[STMT_MARKER_GET] = "marker_get",
-	[STMT_UNREAD] = "unread",
-	[STMT_RATE_TAKE] = "rate_take",
-	[STMT_RATE_WAIT] = "rate_wait",
-};
+/* Each statement's name, for the log: "message_insert" for STMT_MESSAGE_INSERT. */
+#define DB_STMT_NAME(name) [STMT_##name] = #name,
+static const char *const names_upper[STMT__MAX] = {DB_STMTS(DB_STMT_NAME)};
+#undef DB_STMT_NAME
+static char names[STMT__MAX][40];
+
+/* The lower-case names, made once before any thread starts (db_library_init). */
+static void
+db_names_init(void)
+{
+	for (int i = 0; i < STMT__MAX; i++) {
+		size_t k = 0;
+
+		for (; names_upper[i] != NULL && names_upper[i][k] != '\0' && k < sizeof(names[i]) - 1; k++)
+			names[i][k] = (char)tolower((unsigned char)names_upper[i][k]);
+		names[i][k] = '\0';
+	}
+}
 
 const char *
 db_stmt_name(enum db_stmt s)
 {
-	return s >= 0 && s < STMT__MAX && names[s] != NULL ? names[s] : "?";
+	return s >= 0 && s < STMT__MAX ? names[s] : "?";
 }
 
 int
 db_library_init(void)
 {
+	db_names_init();
 	return mysql_library_init(0, NULL, NULL) == 0 ? 0 : -1;
 }
 

@@ -6,9 +6,10 @@
 #include "err.h"
 
 static const struct {
-	const char *code;
-	int status;
-	const char *message;
+	const char *code;	/* machine-readable, stable */
+	int status;		/* HTTP */
+	const char *message;	/* the default human text */
+	long long retry;	/* Retry-After seconds unless the refusal says (0: none) */
 } errs[ERR__MAX] = {
 	[ERR_OK] = {"ok", 200, "OK"},
 	[ERR_BAD_REQUEST] = {"bad_request", 400, "The request is malformed."},
@@ -39,7 +40,7 @@ static const struct {
 	    "Type the characters from the image to continue."},
 	[ERR_INVALID_CREDENTIALS] = {"invalid_credentials", 401, "The user name or password is wrong."},
 	[ERR_LOCKED] = {"locked", 429,
-	    "Too many failed attempts; wait before trying again."},
+	    "Too many failed attempts; wait before trying again.", 1},
 	[ERR_TICKET_INVALID] = {"ticket_invalid", 401,
 	    "This login attempt expired or was used; start again."},
 	[ERR_CODE_WRONG] = {"code_wrong", 401, "The code is wrong."},
@@ -48,7 +49,7 @@ static const struct {
 	[ERR_ENROLMENT_INVALID] = {"enrolment_invalid", 404,
 	    "This enrolment expired or was already confirmed; start again."},
 	[ERR_BREACH_CHECK_DOWN] = {"breach_check_unavailable", 503,
-	    "Passwords cannot be checked against known breaches right now; try again shortly."},
+	    "Passwords cannot be checked against known breaches right now; try again shortly.", 5},
 	[ERR_UNKNOWN_USER] = {"unknown_user", 404, "There is no user of that name."},
 	[ERR_YOURSELF] = {"yourself", 422, "That is your own account."},
 	[ERR_ALREADY_FRIENDS] = {"already_friends", 409, "You are friends already."},
@@ -66,8 +67,8 @@ static const struct {
 	    "A key id of the message is not a key of its sender or recipient."},
 	[ERR_REPLAY] = {"replay", 409,
 	    "A message with these keys, epoch and counter was stored already."},
-	[ERR_RATE_LIMITED] = {"rate_limited", 429, "Too many requests; slow down and try again shortly."},
-	[ERR_DB_UNAVAILABLE] = {"db_unavailable", 503, "The database is not available; try again shortly."},
+	[ERR_RATE_LIMITED] = {"rate_limited", 429, "Too many requests; slow down and try again shortly.", 1},
+	[ERR_DB_UNAVAILABLE] = {"db_unavailable", 503, "The database is not available; try again shortly.", 5},
 	[ERR_INTERNAL] = {"internal", 500, "Something went wrong on the server."},
 };
 
@@ -93,4 +94,10 @@ int
 err_status(enum err e)
 {
 	return valid(e) ? errs[e].status : 500;
+}
+
+long long
+err_retry_after(enum err e)
+{
+	return valid(e) ? errs[e].retry : 0;
 }

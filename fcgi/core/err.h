@@ -2,8 +2,9 @@
  * err: the error codes a client can see.
  *
  * Every refusal chatd answers is one of these: a stable machine-readable code,
- * the HTTP status it leads to and a default human message. Handlers return an
- * `enum err`; dispatch() turns it into {"error": code, "message": text}.
+ * the HTTP status it leads to, a default human message and whether it says
+ * when to try again. Handlers return an `enum err` (details, if any, set with
+ * req_refuse()); dispatch() turns it into {"error": code, "message": text}.
  */
 #ifndef CHATD_ERR_H
 #define CHATD_ERR_H
@@ -58,14 +59,13 @@ enum err {
 	ERR__MAX
 };
 
-/* A handler that built its own error answer returns this. */
-#define ERR_ANSWERED ERR__MAX
-
 /* The machine-readable code, e.g. "not_found". */
 const char *err_code(enum err);
 /* The default human-readable message. */
 const char *err_strerror(enum err);
 /* The HTTP status the error leads to. */
 int err_status(enum err);
+/* The Retry-After seconds the error says by default (0: none). */
+long long err_retry_after(enum err);
 
 #endif

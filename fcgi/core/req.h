@@ -29,6 +29,20 @@ struct blocklist;
 
 #define REQ_MAX_CAPTURES 4
 
+/*
+ * What a refusal says beyond its error's defaults (err.c): a message of its
+ * own, a finer code (a password rule), Retry-After, and for a counted
+ * failure the attempts left. A handler fills it through req_refuse() and
+ * friends and returns the error; dispatch() answers.
+ */
+struct refusal {
+	const char *message;		/* NULL: the error's own */
+	const char *code;		/* NULL: the error's own */
+	long long retry_after;		/* seconds; 0: the error's default */
+	int counted;			/* a counted failure: attempts_left is said */
+	long long attempts_left;
+};
+
 struct req {
 	struct arena *arena;
 	const struct config *cfg;
@@ -66,6 +80,7 @@ struct req {
 	struct session *session;	/* the caller's live session (ROUTE_AUTH), or NULL */
 
 	/* Response. */
+	struct refusal refusal;		/* when the handler returns an error */
 	int status;
 	const char *resp_type;		/* Content-Type */
 	struct buf resp_headers;	/* extra "Name: value\r\n" lines */
@@ -74,10 +89,18 @@ struct req {
 
 /* Sets status and a JSON body; takes the reference to j. */
 void req_json(struct req *, int status, json_t *j);
-/* The JSON error {"error", "message"} of e, with message or e's default. */
+/*
+ * The one way a handler refuses: returns e, with message (copied; NULL for
+ * e's own) as what the answer says. dispatch() answers it.
+ */
+enum err req_refuse(struct req *, enum err e, const char *message);
+/* The same with a finer machine code than e's (e.g. "password_pwned"). */
+enum err req_refuse_code(struct req *, enum err e, const char *code, const char *message);
+/* The same, to be tried again after `seconds` (Retry-After). */
+enum err req_refuse_for(struct req *, enum err e, long long seconds);
+/* The JSON answer of error e and the request's refusal details, with its
+ * status and Retry-After: what dispatch() sends for a refused request. */
 void req_error(struct req *, enum err e, const char *message);
-/* A JSON error with its own code and message (e.g. a password rejection). */
-void req_error_code(struct req *, int status, const char *code, const char *message);
 /* Sets status and an HTML body (already escaped by the template renderer). */
 void req_html(struct req *, int status, const char *html, size_t len);
 /* Adds a response header; name and value must not hold CR or LF. */

@@ -5,6 +5,7 @@
  * a handler that fails half-way can still replace its answer with an error.
  */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
@@ -32,17 +33,47 @@ req_json(struct req *r, int status, json_t *j)
 	free(s);
 }
 
-void
-req_error(struct req *r, enum err e, const char *message)
+enum err
+req_refuse(struct req *r, enum err e, const char *message)
 {
-	req_json(r, err_status(e), json_pack("{s:s, s:s}", "error", err_code(e),
-	    "message", message != NULL ? message : err_strerror(e)));
+	r->refusal.message = message != NULL ? arena_strdup(r->arena, message) : NULL;
+	return e;
+}
+
+enum err
+req_refuse_code(struct req *r, enum err e, const char *code, const char *message)
+{
+	r->refusal.code = code;
+	return req_refuse(r, e, message);
+}
+
+enum err
+req_refuse_for(struct req *r, enum err e, long long seconds)
+{
+	r->refusal.retry_after = seconds > 0 ? seconds : 1;
+	return e;
 }
 
 void
-req_error_code(struct req *r, int status, const char *code, const char *message)
+req_error(struct req *r, enum err e, const char *message)
 {
-	req_json(r, status, json_pack("{s:s, s:s}", "error", code, "message", message));
+	const struct refusal *f = &r->refusal;
+	long long retry = f->retry_after > 0 ? f->retry_after : err_retry_after(e);
+	json_t *j = json_pack("{s:s, s:s}", "error", f->code != NULL ? f->code : err_code(e),
+	    "message", message != NULL ? message : f->message != NULL ? f->message : err_strerror(e));
+	char v[24];
+
+	if (j != NULL && f->counted &&
+	    (json_object_set_new(j, "attempts_left", json_integer(f->attempts_left)) != 0 ||
+	    (f->retry_after > 0 && json_object_set_new(j, "retry_after", json_integer(f->retry_after)) != 0))) {
+		json_decref(j);
+		j = NULL;
+	}
+	req_json(r, err_status(e), j);
+	if (retry > 0) {
+		snprintf(v, sizeof(v), "%lld", retry);
+		req_header(r, "Retry-After", v);
+	}
 }
 
 void

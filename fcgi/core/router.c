@@ -273,8 +273,6 @@ router_dispatch(const struct route *table, size_t n, struct req *r)
 				return;
 			}
 			req_error(r, e, NULL);
-			if (e == ERR_DB_UNAVAILABLE)
-				req_header(r, "Retry-After", "5");
 			return;
 		}
 		if ((rt->flags & ROUTE_CSRF) && !session_csrf_ok(r)) {
@@ -298,13 +296,11 @@ router_dispatch(const struct route *table, size_t n, struct req *r)
 		return;
 	}
 
-	if ((e = rt->handler(r)) == ERR_ANSWERED) {
-		if (r->status == 0)
-			req_error(r, ERR_INTERNAL, NULL);
-	} else if (e != ERR_OK) {
+	/* A refusal is answered here, and only here (the handler's half-built
+	 * answer, if any, goes). */
+	if ((e = rt->handler(r)) != ERR_OK) {
+		buf_reset(&r->resp_headers);
 		req_error(r, e, NULL);
-		if (e == ERR_DB_UNAVAILABLE)
-			req_header(r, "Retry-After", "5");
 	} else if (r->status == 0) {
 		log_msg(LOG_ERROR, "rid=%s handler for %s %s set no response", r->id,
 		    rt->method, rt->pattern);

@@ -83,27 +83,38 @@ purge_take_key(void *ctx)
  * the few milliseconds the pick takes; two purges meet on the same rows in
  * the same order (the pick's), so they queue rather than deadlock.
  */
+struct drop {
+	struct db *db;
+	const struct purge_job *j;
+	const struct purge_pick *pk;
+	long long n;
+};
+
+static enum err
+purge_drop_tx(void *ctx)
+{
+	struct drop *d = ctx;
+
+	d->n = 0;
+	for (int i = 0; i < d->pk->n; i++) {
+		struct db_param p[2] = {DB_STR(d->pk->keys[i]), DB_INT(d->j->age)};
+		struct db_result res;
+
+		if (db_run(d->db, d->j->drop, p, 2, NULL, 0, NULL, NULL, &res) != DB_OK)
+			return ERR_DB_UNAVAILABLE;
+		d->n += res.affected;
+	}
+	return ERR_OK;
+}
+
 static enum db_rc
 purge_drop(struct db *db, const struct purge_job *j, const struct purge_pick *pk, long long *removed)
 {
-	long long n = 0;
-	enum db_rc rc;
+	struct drop d = {db, j, pk, 0};
 
-	if ((rc = db_begin(db)) != DB_OK)
-		return rc;
-	for (int i = 0; i < pk->n; i++) {
-		struct db_param p[2] = {DB_STR(pk->keys[i]), DB_INT(j->age)};
-		struct db_result res;
-
-		if ((rc = db_run(db, j->drop, p, 2, NULL, 0, NULL, NULL, &res)) != DB_OK) {
-			db_rollback(db);
-			return rc;
-		}
-		n += res.affected;
-	}
-	if ((rc = db_commit(db)) != DB_OK)
-		return rc;
-	*removed += n;
+	if (db_tx(db, "purge", purge_drop_tx, &d) != ERR_OK)
+		return DB_UNAVAILABLE;
+	*removed += d.n;
 	return DB_OK;
 }
 

@@ -20,12 +20,7 @@ ratelimit_take(struct req *r, const char *action, int per_minute, int burst)
 enum err
 ratelimit_refuse(struct req *r, long long secs)
 {
-	char v[24];
-
-	req_error(r, ERR_RATE_LIMITED, NULL);
-	snprintf(v, sizeof(v), "%lld", secs > 0 ? secs : 1);
-	req_header(r, "Retry-After", v);
-	return ERR_ANSWERED;
+	return req_refuse_for(r, ERR_RATE_LIMITED, secs);
 }
 
 enum err

@@ -17,8 +17,8 @@
 
 /*
  * Takes one token of `action` (at most 16 ASCII characters) for the
- * caller: ERR_OK; ERR_ANSWERED after answering 429 rate_limited with
- * Retry-After; or ERR_DB_UNAVAILABLE.
+ * caller: ERR_OK; ERR_RATE_LIMITED (429 with Retry-After); or
+ * ERR_DB_UNAVAILABLE.
  */
 enum err ratelimit_take(struct req *, const char *action, int per_minute, int burst);
 
@@ -28,7 +28,7 @@ enum err ratelimit_take(struct req *, const char *action, int per_minute, int bu
  */
 enum err ratelimit_try(struct req *, const char *action, int per_minute, int burst, long long *retry_after);
 
-/* Answers 429 rate_limited with Retry-After: ERR_ANSWERED. */
+/* 429 rate_limited with Retry-After in secs: ERR_RATE_LIMITED. */
 enum err ratelimit_refuse(struct req *, long long retry_after);
 
 #endif

@@ -249,29 +249,14 @@ throttle_reset(struct req *r, const char *name)
 enum err
 throttle_refuse(struct req *r, enum err e, long long failures)
 {
-	long long delay = throttle_delay(failures);
-	json_t *j = json_pack("{s:s, s:s, s:I}", "error", err_code(e), "message", err_strerror(e),
-	    "attempts_left", (json_int_t)throttle_attempts_left(failures));
-	char v[24];
-
-	if (j != NULL && delay > 0 && json_object_set_new(j, "retry_after", json_integer(delay)) != 0) {
-		json_decref(j);
-		j = NULL;
-	}
-	req_json(r, err_status(e), j);
-	if (delay > 0) {
-		snprintf(v, sizeof(v), "%lld", delay);
-		req_header(r, "Retry-After", v);
-	}
-	return ERR_ANSWERED;
+	r->refusal.counted = 1;
+	r->refusal.attempts_left = throttle_attempts_left(failures);
+	r->refusal.retry_after = throttle_delay(failures);
+	return e;
 }
 
-void
-throttle_answer(struct req *r, long long retry_after)
+enum err
+throttle_locked(struct req *r, long long retry_after)
 {
-	char v[24];
-
-	req_error(r, ERR_LOCKED, NULL);
-	snprintf(v, sizeof(v), "%lld", retry_after > 0 ? retry_after : 1);
-	req_header(r, "Retry-After", v);
+	return req_refuse_for(r, ERR_LOCKED, retry_after);
 }

@@ -83,14 +83,14 @@ enum err throttle_addr_clear(struct req *);
 /* Attempts left before the name pauses after `failures` failures (0 once locking). */
 long long throttle_attempts_left(long long failures);
 
-/* Answers the refusal e (401 invalid_credentials, code_wrong, ...) with
- * attempts_left, and when this failure started a lockout its length as
- * retry_after and Retry-After. Returns ERR_ANSWERED. */
+/* The refusal e (401 invalid_credentials, code_wrong, ...) of a counted
+ * failure: it says attempts_left, and when this failure started a lockout its
+ * length as retry_after and Retry-After. Returns e. */
 enum err throttle_refuse(struct req *, enum err e, long long failures);
 /* Clears the count after a success. */
 enum err throttle_reset(struct req *, const char *name);
 
-/* Answers 429 locked with Retry-After. */
-void throttle_answer(struct req *, long long retry_after);
+/* 429 locked with Retry-After: returns ERR_LOCKED. */
+enum err throttle_locked(struct req *, long long retry_after);
 
 #endif

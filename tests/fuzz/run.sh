@@ -21,7 +21,7 @@ cd "$root" || exit 1
 mkdir -p "$out"
 
 CC=${FUZZ_CC:-clang}
-CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -Ifcgi/lib -Ifcgi/core -Ifcgi/sec -Ifcgi/api -Ifcgi/proc
+CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -Wno-missing-field-initializers -Ifcgi/lib -Ifcgi/core -Ifcgi/store -Ifcgi/sec -Ifcgi/api -Ifcgi/proc
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 	$(pkg-config --cflags jansson 2>/dev/null) $(mariadb_config --cflags)"
 
