@@ -96,7 +96,10 @@ static const char *const sql[STMT__MAX] = {
 	    "ON DUPLICATE KEY UPDATE failures = failures + 1, failed_at = NOW(6) RETURNING failures",
 	[STMT_THROTTLE_SET_LOCK] = "UPDATE login_throttle SET locked_until = NOW(6) + INTERVAL ? SECOND, "
 	    "hard_locked = ? WHERE username = ?",
-	[STMT_THROTTLE_RESET] = "DELETE FROM login_throttle WHERE username = ?",
+	/* A success clears the count and any lock, but not the attempts still
+	 * being checked (deleting the row would forget them). */
+	[STMT_THROTTLE_RESET] = "UPDATE login_throttle SET failures = 0, locked_until = NULL, hard_locked = 0, "
+	    "failed_at = NULL WHERE username = ?",
 	/* Per address only the time matters; the count restarts after a quiet window. */
 	[STMT_ADDR_FAIL] = "INSERT INTO login_addr_failures (ip, failures, failed_at) VALUES (?, 1, NOW(6)) "
 	    "ON DUPLICATE KEY UPDATE failures = IF(failed_at > NOW(6) - INTERVAL ? SECOND, failures + 1, 1), "
@@ -431,7 +434,8 @@ db_fail(struct db *db, MYSQL_STMT *st, enum db_stmt s, struct db_result *res)
 		log_msg(LOG_WARN, "db: connection lost during statement %s: %s (%u)", names[s],
 		    mysql_stmt_error(st), e);
 		db_disconnect(db);
-		db->in_tx = 0;
+		/* A transaction died with its connection: in_tx stays set, so no
+		 * later statement of it runs on a new connection in autocommit. */
 		return DB_UNAVAILABLE;
 	}
 	/* A lock wait or a deadlock is contention, not a broken statement: the
@@ -532,6 +536,29 @@ db_run_once(struct db *db, enum db_stmt s, const struct db_param *params, size_t
 		if (fn == NULL || fn(ctx) != 0)
 			break;
 	}
+	/* Stopped before the end: the rest is read into scratch (the kept row
+	 * stays as it is), so an error that follows the rows is seen, not
+	 * discarded by mysql_stmt_free_result: a locking read that got its first
+	 * row and then gave way (1205) or was chosen as a deadlock's victim
+	 * (1213, the whole transaction undone) on its second. */
+	if (f == 0 || f == MYSQL_DATA_TRUNCATED) {
+		MYSQL_BIND sb[DB_MAX_BIND];
+		char scratch[DB_MAX_BIND][8];
+		unsigned long slen[DB_MAX_BIND];
+		unsigned int fc = mysql_stmt_field_count(st);
+
+		memset(sb, 0, sizeof(sb));
+		for (unsigned int k = 0; k < fc && k < DB_MAX_BIND; k++) {
+			sb[k].buffer_type = MYSQL_TYPE_STRING;
+			sb[k].buffer = scratch[k];
+			sb[k].buffer_length = sizeof(scratch[k]);
+			sb[k].length = &slen[k];
+		}
+		if (mysql_stmt_bind_result(st, sb) != 0)
+			return db_fail(db, st, s, res);
+		while ((f = mysql_stmt_fetch(st)) == 0 || f == MYSQL_DATA_TRUNCATED)
+			;
+	}
 	if (f == 1)
 		return db_fail(db, st, s, res);
 	mysql_stmt_free_result(st);
@@ -549,6 +576,10 @@ db_run(struct db *db, enum db_stmt s, const struct db_param *params, size_t np,
 	if (res == NULL)
 		res = &scratch;
 	memset(res, 0, sizeof(*res));
+	/* The rest of a transaction whose connection died fails too, until
+	 * db_tx (or db_rollback) ends it. */
+	if (db->in_tx && db->m == NULL)
+		return DB_UNAVAILABLE;
 	db->last_err = 0;
 	rc = db_run_once(db, s, params, np, cols, nc, fn, ctx, res);
 	/* A connection that died since the last request: one fresh try, only
@@ -574,7 +605,7 @@ db_query(struct db *db, const char *q)
 	db->last_err = mysql_errno(db->m);
 	log_msg(LOG_WARN, "db: %s: %s (%u)", q, mysql_error(db->m), db->last_err);
 	if (db_lost(db->last_err))
-		db_disconnect(db);
+		db_disconnect(db);	/* in_tx stays: see db_fail */
 	return DB_UNAVAILABLE;
 }
 
@@ -654,8 +685,9 @@ db_tx_again(const struct db *db, int tries, double started)
 	/* Contention: while another lock wait still fits in the budget. */
 	if (db_contended(db))
 		return left > (double)db_lock_wait(db->cfg);
-	/* The connection died before COMMIT went out: the server undid it all. */
-	return db_lost(db->last_err) && !db->commit_sent;
+	/* The connection died before COMMIT went out: the server undid it all;
+	 * once more on a new connection, within the same budget. */
+	return db_lost(db->last_err) && !db->commit_sent && left > 0;
 }
 
 enum err

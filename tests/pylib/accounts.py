@@ -76,6 +76,13 @@ def throttle(stack, name):
     return {"failures": int(f), "hard": int(hard), "locked_for": None if left == "NULL" else int(left)}
 
 
+def cleared(stack, name):
+    """A success cleared the name: no failures, no lock (the row itself may stay,
+    holding only the attempts still being checked)."""
+    t = throttle(stack, name)
+    return t is None or (t["failures"] == 0 and t["hard"] == 0 and t["locked_for"] is None)
+
+
 def set_failures(stack, name, failures):
     """The DB owner sets a name's consecutive failures (no lock in force), to skip waiting."""
     sql(stack, "INSERT INTO login_throttle (username, failures) "
