@@ -427,12 +427,18 @@ static enum db_rc
 db_fail(struct db *db, MYSQL_STMT *st, enum db_stmt s, struct db_result *res)
 {
 	unsigned int e = mysql_stmt_errno(st);
+	const char *why = mysql_stmt_error(st);
 
+	/* An error packet read while fetching may be kept on the connection. */
+	if (e == 0 && db->m != NULL) {
+		e = mysql_errno(db->m);
+		why = mysql_error(db->m);
+	}
 	res->err = e;
 	db->last_err = e;
 	if (db_lost(e)) {
 		log_msg(LOG_WARN, "db: connection lost during statement %s: %s (%u)", names[s],
-		    mysql_stmt_error(st), e);
+		    why, e);
 		db_disconnect(db);
 		/* A transaction died with its connection: in_tx stays set, so no
 		 * later statement of it runs on a new connection in autocommit. */
@@ -441,10 +447,10 @@ db_fail(struct db *db, MYSQL_STMT *st, enum db_stmt s, struct db_result *res)
 	/* A lock wait or a deadlock is contention, not a broken statement: the
 	 * service is busy (503 with Retry-After), on a connection that stays. */
 	if (e == DB_ER_LOCK_WAIT || e == DB_ER_DEADLOCK)
-		log_msg(LOG_WARN, "db: statement %s gave way: %s (%u)", names[s], mysql_stmt_error(st), e);
+		log_msg(LOG_WARN, "db: statement %s gave way: %s (%u)", names[s], why, e);
 	/* A duplicate key is an answer ("name taken"), not a fault. */
 	else if (e != DB_ER_DUP_ENTRY)
-		log_msg(LOG_ERROR, "db: statement %s failed: %s (%u)", names[s], mysql_stmt_error(st), e);
+		log_msg(LOG_ERROR, "db: statement %s failed: %s (%u)", names[s], why, e);
 	mysql_stmt_reset(st);
 	return e == DB_ER_LOCK_WAIT || e == DB_ER_DEADLOCK ? DB_UNAVAILABLE : DB_FAILED;
 }

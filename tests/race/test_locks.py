@@ -135,3 +135,26 @@ def test_a_send_waits_for_a_block_in_lock_order_instead_of_deadlocking(clients, 
 
 def message_body(a, b, n):
     return message(b.name, a.key_id, b.key_id, n)
+
+
+def test_a_pair_lock_that_gives_way_on_its_second_row_changes_nothing(clients, stack):
+    """The pair lock gets the lower user row, then waits for the higher one,
+    which the DB owner holds: the wait ends (1205) after the first row was
+    read. That must be seen, not discarded with the rest of the result, or
+    the block would go on holding half the pair."""
+    lo, hi = friends(clients)
+    ilo, ihi = user_row(stack, lo.name)["id"], user_row(stack, hi.name)["id"]
+    marks = log_marks(stack)
+    held = Held(stack, f"SELECT id FROM users WHERE id = {ihi} FOR UPDATE")
+    try:
+        r = lo.client.post(f"/api/blocks/{hi.name}")
+    finally:
+        held.release()
+    assert_error(r, 503, "db_unavailable")
+    assert r.headers.get("retry-after")
+    assert sql(stack, f"SELECT COUNT(*) FROM blocks WHERE user_id = {ilo}").strip() == "0"
+    assert sql(stack, f"SELECT COUNT(*) FROM friendships WHERE user_id = {ilo}").strip() == "1"
+    logs = logged_since(marks, "statement pair_lock gave way")
+    assert "statement pair_lock gave way" in logs and "(1205)" in logs, logs[-2000:]
+    # Once the row is free, the same block goes through.
+    assert lo.client.post(f"/api/blocks/{hi.name}").status_code == 201
