@@ -19,6 +19,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "session.h"
+#include "sql_accounts.h"
 #include "token.h"
 #include "throttle.h"
 #include "user.h"
@@ -44,14 +45,8 @@ const struct field code_fields[] = {
 static enum err
 end_other_sessions_tx(struct req *r, long long *ended)
 {
-	struct db_param p[2] = {DB_INT(r->session->user_id), DB_INT(r->session->id)};
-	struct db_result res;
-
-	*ended = 0;
-	if (db_run(r->db, STMT_SESSION_DELETE_OTHERS, p, 2, NULL, 0, NULL, NULL, &res) != DB_OK)
-		return ERR_DB_UNAVAILABLE;
-	*ended = res.affected;
-	return ERR_OK;
+	return sql_session_delete_others(r->db, r->session->user_id, r->session->id, ended) == DB_OK ?
+	    ERR_OK : ERR_DB_UNAVAILABLE;
 }
 
 /* After the commit: the ended sessions' streams close, and the log says so. */
@@ -76,7 +71,7 @@ end_other_sessions_done(struct req *r, long long ended)
  * without limit, not even by sending its guesses all at once.
  */
 static enum err
-guard_open(struct req *r, const struct user *u, char key[33])
+guard_open(struct req *r, const struct sql_user *u, char key[33])
 {
 	struct throttle t;
 	enum err e;
@@ -91,7 +86,7 @@ guard_open(struct req *r, const struct user *u, char key[33])
 /* Settles what guard_open admitted, whatever e is; every path after a
  * successful guard_open goes through here once. */
 static enum err
-guard_close(struct req *r, const struct user *u, const char *key, enum err e)
+guard_close(struct req *r, const struct sql_user *u, const char *key, enum err e)
 {
 	long long failures = 0;
 	int failed = e == ERR_INVALID_CREDENTIALS || e == ERR_CODE_WRONG || e == ERR_CODE_REUSED;
@@ -103,7 +98,7 @@ guard_close(struct req *r, const struct user *u, const char *key, enum err e)
 
 /* The caller's password again: ERR_OK or ERR_INVALID_CREDENTIALS. */
 static enum err
-recheck_password(struct req *r, const struct user *u, const char *password)
+recheck_password(struct req *r, const struct sql_user *u, const char *password)
 {
 	char nfkc[USER_PASSWORD_MAX];
 	int ok = 0;
@@ -117,7 +112,7 @@ recheck_password(struct req *r, const struct user *u, const char *password)
 }
 
 static enum err
-me_user(struct req *r, struct user *u)
+me_user(struct req *r, struct sql_user *u)
 {
 	enum err e = user_by_id(r, r->session->user_id, u);
 
@@ -150,12 +145,11 @@ static enum err
 account_password_tx(void *ctx)
 {
 	struct change *c = ctx;
-	struct db_param p[2] = {DB_STR(c->hash), DB_INT(c->r->session->user_id)};
 	enum err e;
 
 	if ((e = user_lock(c->r, c->r->session->user_id)) != ERR_OK)
 		return e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
-	if (db_run(c->r->db, STMT_USER_SET_PASSWORD, p, 2, NULL, 0, NULL, NULL, NULL) != DB_OK)
+	if (sql_user_set_password(c->r->db, c->r->session->user_id, c->hash) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	return end_other_sessions_tx(c->r, &c->ended);
 }
@@ -165,7 +159,7 @@ account_password(struct req *r)
 {
 	char nfkc[USER_PASSWORD_MAX], hash[100], key[33];
 	struct change ch = {0};
-	struct user u;
+	struct sql_user u;
 	enum err e;
 
 	if ((e = me_user(r, &u)) != ERR_OK || (e = guard_open(r, &u, key)) != ERR_OK)
@@ -217,12 +211,11 @@ static enum err
 account_totp_new_tx(void *ctx)
 {
 	struct rebind *b = ctx;
-	struct db_param p = DB_INT(b->uid);
 	enum err e;
 
 	if ((e = user_lock(b->r, b->uid)) != ERR_OK)
 		return e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
-	if (db_run(b->r->db, STMT_ENROL_DELETE_REBIND, &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
+	if (sql_enrol_delete_rebind(b->r->db, b->uid) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	return register_enrolment(b->r, b->uid, "rebind", b->sealed, b->sealed_len, b->token);
 }
@@ -234,7 +227,7 @@ account_totp_new(struct req *r)
 	char b32[40], token[TOKEN_LEN + 1], key[33];
 	size_t sealed_len;
 	struct rebind rb;
-	struct user u;
+	struct sql_user u;
 	json_t *j;
 	enum err e;
 
@@ -268,21 +261,16 @@ static enum err
 account_totp_confirm_tx(void *ctx)
 {
 	struct change *c = ctx;
-	long long uid = c->r->session->user_id;
-	struct db_param p[3] = {DB_BLOB(c->token, 32)};
-	struct db_result res;
+	long long uid = c->r->session->user_id, taken = 0;
 	enum err e;
 
 	if ((e = user_lock(c->r, uid)) != ERR_OK)
 		return e == ERR_NOT_FOUND ? ERR_UNAUTHENTICATED : e;
-	if (db_run(c->r->db, STMT_ENROL_DELETE, p, 1, NULL, 0, NULL, NULL, &res) != DB_OK)
+	if (sql_enrol_delete(c->r->db, c->token, &taken) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	if (res.affected != 1)
+	if (taken != 1)
 		return ERR_ENROLMENT_INVALID;
-	p[0] = DB_BLOB(c->sealed, c->sealed_len);
-	p[1] = DB_INT(c->step);
-	p[2] = DB_INT(uid);
-	if (db_run(c->r->db, STMT_USER_SET_TOTP, p, 3, NULL, 0, NULL, NULL, NULL) != DB_OK)
+	if (sql_user_set_totp(c->r->db, uid, c->sealed, c->sealed_len, c->step) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	return end_other_sessions_tx(c->r, &c->ended);
 }
@@ -290,29 +278,28 @@ account_totp_confirm_tx(void *ctx)
 enum err
 account_totp_confirm(struct req *r)
 {
-	unsigned char sealed[USER_SEALED_MAX], hash[32];
-	char purpose[16], username[33];
-	size_t sealed_len = 0;
-	long long uid = 0, step = 0;
+	unsigned char hash[32];
+	struct sql_enrolment en;
+	long long uid, step = 0;
 	struct change ch = {0};
 	enum err e;
 
-	e = register_enrolment_get(r, fields_str(r->in, "enrolment_token"), &uid, purpose, sealed,
-	    &sealed_len, username, hash);
-	if (e == ERR_OK && (strcmp(purpose, "rebind") != 0 || uid != r->session->user_id))
+	e = register_enrolment_get(r, fields_str(r->in, "enrolment_token"), &en, hash);
+	if (e == ERR_OK && (strcmp(en.purpose, "rebind") != 0 || en.user_id != r->session->user_id))
 		e = ERR_ENROLMENT_INVALID;
 	if (e != ERR_OK)
 		return e;
+	uid = en.user_id;
 	/* The new secret has no used step yet; its step is stored with it. */
-	e = user_totp_check(r, uid, sealed, sealed_len, 0, fields_str(r->in, "code"), USER_TOTP_PEEK,
-	    &step);
+	e = user_totp_check(r, uid, en.totp_sealed, en.totp_sealed_len, 0, fields_str(r->in, "code"),
+	    USER_TOTP_PEEK, &step);
 	if (e != ERR_OK) {
 		audit_log(r, uid, "mfa_failure", "authenticator change");
 		return e;
 	}
 	ch.r = r;
-	ch.sealed = sealed;
-	ch.sealed_len = sealed_len;
+	ch.sealed = en.totp_sealed;
+	ch.sealed_len = en.totp_sealed_len;
 	ch.token = hash;
 	ch.step = step;
 	if ((e = db_tx(r->db, "authenticator_change", account_totp_confirm_tx, &ch)) != ERR_OK)
@@ -345,7 +332,7 @@ enum err
 account_recovery_codes(struct req *r)
 {
 	struct regen rc = {0};
-	struct user u;
+	struct sql_user u;
 	char key[33];
 	enum err e;
 
@@ -368,38 +355,19 @@ account_recovery_codes(struct req *r)
 	return ERR_OK;
 }
 
-struct session_rows {
-	json_t *list;
-	long long current, id;
-	char created[32], seen[32], ua[256], ip[46];
-};
-
-static int
-session_row(void *ctx)
-{
-	struct session_rows *s = ctx;
-
-	return json_array_append_new(s->list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:b}",
-	    "id", (json_int_t)s->id, "created_at", s->created, "last_seen_at", s->seen,
-	    "user_agent", s->ua, "ip", s->ip, "current", s->id == s->current)) != 0;
-}
-
 enum err
 sessions_list(struct req *r)
 {
-	struct session_rows s = {.current = r->session->id};
-	struct db_param p[3] = {DB_INT(r->session->user_id), DB_INT(r->cfg->session_idle),
-	    DB_INT(r->cfg->session_max)};
-	struct db_col c[5] = {DB_COL_INT(&s.id), DB_COL_STR(s.created), DB_COL_STR(s.seen),
-	    DB_COL_STR(s.ua), DB_COL_STR(s.ip)};
+	json_t *list = json_array();
 
-	if ((s.list = json_array()) == NULL)
+	if (list == NULL)
 		return ERR_INTERNAL;
-	if (db_run(r->db, STMT_SESSION_LIST, p, 3, c, 5, session_row, &s, NULL) != DB_OK) {
-		json_decref(s.list);
+	if (sql_session_list(r->db, r->session->user_id, r->session->id, r->cfg->session_idle,
+	    r->cfg->session_max, list) != DB_OK) {
+		json_decref(list);
 		return ERR_DB_UNAVAILABLE;
 	}
-	req_json(r, 200, json_pack("{s:o}", "sessions", s.list));
+	req_json(r, 200, json_pack("{s:o}", "sessions", list));
 	return ERR_OK;
 }
 
@@ -412,20 +380,17 @@ id_valid(const char *s, size_t n)
 enum err
 sessions_delete(struct req *r)
 {
-	long long id;
-	struct db_param p[2];
-	struct db_result res;
+	long long id, ended = 0;
 
 	if (!id_valid(r->captures[0], strlen(r->captures[0])))
 		return ERR_NOT_FOUND;
 	id = strtoll(r->captures[0], NULL, 10);
 	if (id == r->session->id)
 		return session_end(r) == ERR_OK ? (r->status = 204, ERR_OK) : ERR_DB_UNAVAILABLE;
-	p[0] = DB_INT(id);
-	p[1] = DB_INT(r->session->user_id);	/* only one's own sessions */
-	if (db_run(r->db, STMT_SESSION_DELETE, p, 2, NULL, 0, NULL, NULL, &res) != DB_OK)
+	/* only one's own sessions */
+	if (sql_session_delete(r->db, id, r->session->user_id, &ended) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	if (res.affected != 1)
+	if (ended != 1)
 		return ERR_NOT_FOUND;
 	audit_log(r, r->session->user_id, "session_ended", r->captures[0]);
 	session_ended(r);

@@ -12,6 +12,7 @@
 #include "db.h"
 #include "log.h"
 #include "session.h"
+#include "sql_guard.h"
 
 int
 challenge_id_valid(const char *s, size_t n)
@@ -22,16 +23,12 @@ challenge_id_valid(const char *s, size_t n)
 enum err
 challenge_take(struct req *r, const char *id, const char *answer)
 {
-	char stored[16], given[7];
-	long long live = 0;
-	struct db_param p = DB_STR(id);
-	struct db_col c[2] = {DB_COL_STR(stored), DB_COL_INT(&live)};
-	struct db_result res;
-	int norm;
+	char stored[SQL_CAPTCHA_ANSWER_MAX], given[7];
+	int found, live, norm;
 
-	if (db_run(r->db, STMT_CAPTCHA_TAKE, &p, 1, c, 2, NULL, NULL, &res) != DB_OK)
+	if (sql_captcha_take(r->db, id, stored, &live, &found) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	if (res.rows == 0 || !live)
+	if (!found || !live)
 		return ERR_CAPTCHA_EXPIRED;
 	norm = captcha_normalize(answer, given);
 	if (norm < 0 || strlen(given) != strlen(stored) ||
@@ -46,7 +43,6 @@ challenge_post(struct req *r)
 	unsigned char raw[16];
 	char id[33], answer[7];
 	struct buf png = {0}, url = {0};
-	struct db_param p[3];
 	enum err e = ERR_INTERNAL;
 
 	if (RAND_bytes(raw, sizeof(raw)) != 1 || captcha_answer_new(answer) < 0)
@@ -56,10 +52,7 @@ challenge_post(struct req *r)
 		log_msg(LOG_ERROR, "rid=%s captcha: cannot draw the image", r->id);
 		goto out;
 	}
-	p[0] = DB_STR(id);
-	p[1] = DB_STR(answer);
-	p[2] = DB_INT(CHALLENGE_TTL);
-	if (db_run(r->db, STMT_CAPTCHA_INSERT, p, 3, NULL, 0, NULL, NULL, NULL) != DB_OK) {
+	if (sql_captcha_insert(r->db, id, answer, CHALLENGE_TTL) != DB_OK) {
 		e = ERR_DB_UNAVAILABLE;
 		goto out;
 	}

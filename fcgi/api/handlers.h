@@ -24,15 +24,17 @@ enum err register_post(struct req *);		/* register.c */
 enum err register_confirm(struct req *);
 extern const struct field credential_fields[], confirm_fields[];
 /* Login's password step for a pending account: its enrolment again, 200 {enrolment: {...}}. */
-struct user;
-enum err register_resume(struct req *, const struct user *);
+struct sql_user;
+enum err register_resume(struct req *, const struct sql_user *);
 /* Shared with account.c (binding a new authenticator). */
 enum err register_enrolment(struct req *, long long user_id, const char *purpose,
     const unsigned char *sealed, size_t sealed_len, char token[44]);
 json_t *register_enrolment_json(struct req *, const char *username, const char *token,
     const char *b32, json_t *codes);
-enum err register_enrolment_get(struct req *, const char *token, long long *uid, char purpose[16],
-    unsigned char *sealed, size_t *sealed_len, char username[33], unsigned char hash[32]);
+/* A live enrolment by its token, whose hash goes into hash: ERR_OK, ERR_ENROLMENT_INVALID, ERR_DB_UNAVAILABLE. */
+struct sql_enrolment;
+enum err register_enrolment_get(struct req *, const char *token, struct sql_enrolment *,
+    unsigned char hash[32]);
 
 enum err login_post(struct req *);		/* login.c */
 enum err login_mfa(struct req *);

@@ -37,6 +37,7 @@
 #include "handlers.h"
 #include "log.h"
 #include "session.h"
+#include "sql_accounts.h"
 #include "token.h"
 #include "throttle.h"
 #include "user.h"
@@ -125,14 +126,13 @@ login_captcha_free(struct req *r, const char *key)
 /* A pending account still within CHATD_ENROL_TTL: ERR_OK; one past it is
  * purged here, as the next registration would, and is ERR_NOT_FOUND. */
 static enum err
-login_pending_live(struct req *r, const struct user *u)
+login_pending_live(struct req *r, const struct sql_user *u)
 {
-	struct db_param p[2] = {DB_INT(u->id), DB_INT(r->cfg->enrol_ttl)};
-	struct db_result res;
+	long long purged = 0;
 
-	if (db_run(r->db, STMT_USER_PURGE_PENDING_ONE, p, 2, NULL, 0, NULL, NULL, &res) != DB_OK)
+	if (sql_user_purge_pending_one(r->db, u->id, r->cfg->enrol_ttl, &purged) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	return res.affected > 0 ? ERR_NOT_FOUND : ERR_OK;
+	return purged > 0 ? ERR_NOT_FOUND : ERR_OK;
 }
 
 /*
@@ -148,8 +148,7 @@ login_password(struct req *r, const char *key, int solved)
 	char nfkc[USER_PASSWORD_MAX], token[TOKEN_LEN + 1];
 	unsigned char hash[32];
 	struct throttle t;
-	struct user u;
-	struct db_param p[6];
+	struct sql_user u;
 	long long failures = 0;
 	int known, pending, ok = 0;
 	enum err e, settled;
@@ -194,13 +193,7 @@ login_password(struct req *r, const char *key, int solved)
 	/* Password right (or hard-locked, where the answer must not say). */
 	if (token_mint(token, hash) < 0)
 		return ERR_INTERNAL;
-	p[0] = DB_BLOB(hash, 32);
-	p[1] = DB_STR(key);
-	p[2] = u.id > 0 ? DB_INT(u.id) : DB_NULL;
-	p[3] = DB_INT(ok);
-	p[4] = DB_INT(t.hard);
-	p[5] = DB_INT(TICKET_TTL);
-	if (db_run(r->db, STMT_TICKET_INSERT, p, 6, NULL, 0, NULL, NULL, NULL) != DB_OK)
+	if (sql_ticket_insert(r->db, hash, key, u.id, ok, t.hard, TICKET_TTL) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	if (t.hard)
 		req_json(r, 200, json_pack("{s:s, s:[s]}", "mfa_ticket", token, "methods", "recovery"));
@@ -215,29 +208,16 @@ unsettled:
 	return e;
 }
 
-struct ticket {
-	unsigned char hash[32];
-	char username[33];
-	long long user_id, password_ok, recovery_only, attempts;
-};
-
-/* The ticket, locked until the step's transaction ends. */
+/* The ticket, locked until the step's transaction ends; its hash into hash. */
 static enum err
-ticket_get(struct req *r, const char *token, struct ticket *t)
+ticket_get(struct req *r, const char *token, unsigned char hash[32], struct sql_ticket *t)
 {
-	struct db_param p;
-	struct db_col c[5] = {
-		DB_COL_STR(t->username), DB_COL_INT(&t->user_id), DB_COL_INT(&t->password_ok),
-		DB_COL_INT(&t->recovery_only), DB_COL_INT(&t->attempts),
-	};
-	struct db_result res;
+	int found;
 
-	memset(t, 0, sizeof(*t));
-	token_hash(token, strlen(token), t->hash);
-	p = DB_BLOB(t->hash, 32);
-	if (db_run(r->db, STMT_TICKET_LOCK, &p, 1, c, 5, NULL, NULL, &res) != DB_OK)
+	token_hash(token, strlen(token), hash);
+	if (sql_ticket_lock(r->db, hash, t, &found) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	return res.rows == 1 ? ERR_OK : ERR_TICKET_INVALID;
+	return found ? ERR_OK : ERR_TICKET_INVALID;
 }
 
 /* The second factor's transaction: what it found, and the refusal to
@@ -246,9 +226,10 @@ struct mfa {
 	struct req *r;
 	const char *code;
 	int recovery;
-	struct ticket t;
+	unsigned char hash[32];		/* the ticket's */
+	struct sql_ticket t;
 	struct throttle th;
-	struct user u;
+	struct sql_user u;
 	enum err outcome;
 	long long failures;
 };
@@ -257,12 +238,15 @@ struct mfa {
 static enum err
 mfa_failed(struct mfa *m, enum err why)
 {
-	struct db_param p = DB_BLOB(m->t.hash, 32);
+	enum db_rc rc;
 	enum err e;
 
 	m->outcome = why;
-	if (db_run(m->r->db, m->t.attempts + 1 >= TICKET_ATTEMPTS ? STMT_TICKET_DELETE : STMT_TICKET_ATTEMPT,
-	    &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
+	if (m->t.attempts + 1 >= TICKET_ATTEMPTS)
+		rc = sql_ticket_delete(m->r->db, m->hash);
+	else
+		rc = sql_ticket_attempt(m->r->db, m->hash);
+	if (rc != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	if (!m->th.hard && (e = throttle_fail(m->r, m->t.username, m->t.user_id, &m->failures)) != ERR_OK)
 		return e;
@@ -274,12 +258,11 @@ login_mfa_tx(void *ctx)
 {
 	struct mfa *m = ctx;
 	struct req *r = m->r;
-	struct db_param p;
 	enum err e;
 
 	m->outcome = ERR_OK;
 	m->failures = 0;
-	if ((e = ticket_get(r, fields_str(r->in, "mfa_ticket"), &m->t)) != ERR_OK)
+	if ((e = ticket_get(r, fields_str(r->in, "mfa_ticket"), m->hash, &m->t)) != ERR_OK)
 		return e;
 	if ((e = throttle_get(r, m->t.username, 0, &m->th)) != ERR_OK)
 		return e;
@@ -298,8 +281,7 @@ login_mfa_tx(void *ctx)
 		return mfa_failed(m, e);
 	if (e != ERR_OK)
 		return e;
-	p = DB_BLOB(m->t.hash, 32);
-	if (db_run(r->db, STMT_TICKET_DELETE, &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
+	if (sql_ticket_delete(r->db, m->hash) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	return throttle_reset(r, m->t.username);
 }

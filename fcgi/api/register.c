@@ -27,6 +27,7 @@
 #include "log.h"
 #include "qr.h"
 #include "session.h"
+#include "sql_accounts.h"
 #include "token.h"
 #include "throttle.h"
 #include "user.h"
@@ -52,26 +53,19 @@ register_enrolment(struct req *r, long long user_id, const char *purpose,
     const unsigned char *sealed, size_t sealed_len, char token[TOKEN_LEN + 1])
 {
 	unsigned char hash[32];
-	struct db_param p[5];
 
 	if (token_mint(token, hash) < 0)
 		return ERR_INTERNAL;
-	p[0] = DB_BLOB(hash, 32);
-	p[1] = DB_INT(user_id);
-	p[2] = DB_STR(purpose);
-	p[3] = DB_BLOB(sealed, sealed_len);
-	p[4] = DB_INT(r->cfg->enrol_ttl);
-	return db_run(r->db, STMT_ENROL_INSERT, p, 5, NULL, 0, NULL, NULL, NULL) == DB_OK ?
-	    ERR_OK : ERR_DB_UNAVAILABLE;
+	if (sql_enrol_insert(r->db, hash, user_id, purpose, sealed, sealed_len, r->cfg->enrol_ttl) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	return ERR_OK;
 }
 
 /* A resumed enrolment ends when the account's first one would have. */
 static enum err
 register_enrolment_cap(struct req *r, long long user_id)
 {
-	struct db_param p[2] = {DB_INT(r->cfg->enrol_ttl), DB_INT(user_id)};
-
-	return db_run(r->db, STMT_ENROL_CAP, p, 2, NULL, 0, NULL, NULL, NULL) == DB_OK ? ERR_OK : ERR_DB_UNAVAILABLE;
+	return sql_enrol_cap(r->db, user_id, r->cfg->enrol_ttl) == DB_OK ? ERR_OK : ERR_DB_UNAVAILABLE;
 }
 
 /* The enrolment answer: token, otpauth URI, secret, QR image and (optional) recovery codes. */
@@ -119,25 +113,20 @@ register_tx(void *ctx)
 	struct req *r = n->r;
 	unsigned char sealed[USER_SEALED_MAX];
 	size_t sealed_len;
-	struct db_param p[3] = {DB_STR(n->name), DB_STR(n->hash), DB_BLOB("", 0)};
-	struct db_result res;
+	int taken = 0;
 	enum err e;
 
-	switch (db_run(r->db, STMT_USER_INSERT, p, 3, NULL, 0, NULL, NULL, &res)) {
+	switch (sql_user_insert(r->db, n->name, n->hash, &n->uid, &taken)) {
 	case DB_OK:
 		break;
 	case DB_FAILED:
-		return res.err == DB_ER_DUP_ENTRY ? ERR_USERNAME_TAKEN : ERR_INTERNAL;
+		return taken ? ERR_USERNAME_TAKEN : ERR_INTERNAL;
 	default:
 		return ERR_DB_UNAVAILABLE;
 	}
-	n->uid = res.insert_id;
 	if (user_totp_new(r, n->uid, sealed, &sealed_len, n->b32) < 0)
 		return ERR_INTERNAL;
-	p[0] = DB_BLOB(sealed, sealed_len);
-	p[1] = DB_INT(0);
-	p[2] = DB_INT(n->uid);
-	if (db_run(r->db, STMT_USER_SET_TOTP, p, 3, NULL, 0, NULL, NULL, NULL) != DB_OK)
+	if (sql_user_set_totp(r->db, n->uid, sealed, sealed_len, 0) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	if ((e = register_enrolment(r, n->uid, "register", sealed, sealed_len, n->token)) != ERR_OK)
 		return e;
@@ -150,7 +139,6 @@ register_post(struct req *r)
 	const char *name = fields_str(r->in, "username");
 	char nfkc[USER_PASSWORD_MAX], hash[100];
 	struct newcomer n = {0};
-	struct db_param p[2];
 	json_t *j;
 	enum err e;
 
@@ -168,9 +156,7 @@ register_post(struct req *r)
 
 	/* This name, if its registration was never confirmed in time, is free
 	 * again now: the answer must not wait for the purge process. */
-	p[0] = DB_STR(name);
-	p[1] = DB_INT(r->cfg->enrol_ttl);
-	if (db_run(r->db, STMT_USER_PURGE_PENDING_NAME, p, 2, NULL, 0, NULL, NULL, NULL) != DB_OK)
+	if (sql_user_purge_pending_name(r->db, name, r->cfg->enrol_ttl) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	n.r = r;
 	n.name = name;
@@ -195,7 +181,7 @@ register_post(struct req *r)
  * the first one's end) and new recovery codes come, together. */
 struct resumed {
 	struct req *r;
-	const struct user *u;
+	const struct sql_user *u;
 	char token[TOKEN_LEN + 1];
 	json_t *codes;
 };
@@ -204,13 +190,12 @@ static enum err
 register_resume_tx(void *ctx)
 {
 	struct resumed *m = ctx;
-	const struct user *u = m->u;
-	struct db_param p = DB_INT(u->id);
+	const struct sql_user *u = m->u;
 	enum err e;
 
 	if ((e = user_lock(m->r, u->id)) != ERR_OK)
 		return e == ERR_NOT_FOUND ? ERR_ENROLMENT_INVALID : e;
-	if (db_run(m->r->db, STMT_ENROL_DELETE_REGISTER, &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
+	if (sql_enrol_delete_register(m->r->db, u->id) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	if ((e = register_enrolment(m->r, u->id, "register", u->totp_sealed, u->totp_sealed_len,
 	    m->token)) != ERR_OK || (e = register_enrolment_cap(m->r, u->id)) != ERR_OK)
@@ -219,7 +204,7 @@ register_resume_tx(void *ctx)
 }
 
 enum err
-register_resume(struct req *r, const struct user *u)
+register_resume(struct req *r, const struct sql_user *u)
 {
 	char b32[40];
 	struct resumed m = {.r = r, .u = u};
@@ -244,26 +229,20 @@ register_resume(struct req *r, const struct user *u)
 	return ERR_OK;
 }
 
-/* Looks up a live enrolment by token: user id, purpose, sealed secret, user name. */
+/* Looks up a live enrolment by token (its hash into hash). */
 enum err
-register_enrolment_get(struct req *r, const char *token, long long *uid, char purpose[16],
-    unsigned char *sealed, size_t *sealed_len, char username[33], unsigned char hash[32])
+register_enrolment_get(struct req *r, const char *token, struct sql_enrolment *en,
+    unsigned char hash[32])
 {
-	struct db_param p;
-	struct db_col c[4] = {
-		DB_COL_INT(uid), {.type = DBC_STR, .s = purpose, .cap = 16},
-		{.type = DBC_BLOB, .b = sealed, .cap = USER_SEALED_MAX, .len = sealed_len},
-		{.type = DBC_STR, .s = username, .cap = 33},
-	};
-	struct db_result res;
+	int found;
 
+	memset(en, 0, sizeof(*en));
 	if (strlen(token) != TOKEN_LEN)
 		return ERR_ENROLMENT_INVALID;
 	token_hash(token, TOKEN_LEN, hash);
-	p = DB_BLOB(hash, 32);
-	if (db_run(r->db, STMT_ENROL_GET, &p, 1, c, 4, NULL, NULL, &res) != DB_OK)
+	if (sql_enrol_get(r->db, hash, en, &found) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	return res.rows == 1 ? ERR_OK : ERR_ENROLMENT_INVALID;
+	return found ? ERR_OK : ERR_ENROLMENT_INVALID;
 }
 
 /* The first code activates the account, ends the enrolment and clears
@@ -280,14 +259,13 @@ static enum err
 register_confirm_tx(void *ctx)
 {
 	struct confirm *c = ctx;
-	struct db_param p = DB_BLOB(c->hash, 32);
 	enum err e;
 
 	e = user_totp_check(c->r, c->uid, c->sealed, c->sealed_len, 0, fields_str(c->r->in, "code"),
 	    USER_TOTP_ACTIVATE, NULL);
 	if (e != ERR_OK)
 		return e;
-	if (db_run(c->r->db, STMT_ENROL_DELETE, &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
+	if (sql_enrol_delete(c->r->db, c->hash, NULL) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	return throttle_reset(c->r, c->key);
 }
@@ -295,31 +273,30 @@ register_confirm_tx(void *ctx)
 enum err
 register_confirm(struct req *r)
 {
-	unsigned char sealed[USER_SEALED_MAX], hash[32];
-	char purpose[16], username[33];
-	size_t sealed_len = 0;
-	long long uid = 0;
+	unsigned char hash[32];
+	struct sql_enrolment en;
+	long long uid;
 	struct confirm c;
 	enum err e;
 
-	e = register_enrolment_get(r, fields_str(r->in, "enrolment_token"), &uid, purpose, sealed,
-	    &sealed_len, username, hash);
-	if (e == ERR_OK && strcmp(purpose, "register") != 0)
+	e = register_enrolment_get(r, fields_str(r->in, "enrolment_token"), &en, hash);
+	if (e == ERR_OK && strcmp(en.purpose, "register") != 0)
 		e = ERR_ENROLMENT_INVALID;
 	if (e != ERR_OK)
 		return e;
+	uid = en.user_id;
 	c.r = r;
 	c.uid = uid;
-	c.sealed = sealed;
-	c.sealed_len = sealed_len;
+	c.sealed = en.totp_sealed;
+	c.sealed_len = en.totp_sealed_len;
 	c.hash = hash;
-	user_name_key(username, c.key);
+	user_name_key(en.username, c.key);
 	if ((e = db_tx(r->db, "register_confirm", register_confirm_tx, &c)) != ERR_OK) {
 		if (e == ERR_CODE_WRONG || e == ERR_CODE_REUSED)
 			audit_log(r, uid, "mfa_failure", "enrolment");
 		return e;
 	}
-	if ((e = session_create(r, uid, username)) != ERR_OK)
+	if ((e = session_create(r, uid, en.username)) != ERR_OK)
 		return e;
 	audit_log(r, uid, "register_confirm", NULL);
 	req_json(r, 200, user_login_json(r));

@@ -14,6 +14,7 @@
 #include "pwned.h"
 #include "seal.h"
 #include "session.h"
+#include "sql_accounts.h"
 #include "token.h"
 #include "user.h"
 #include "utf8.h"
@@ -50,32 +51,24 @@ user_name_key(const char *name, char out[33])
 	out[31] = '\0';
 }
 
-static enum err
-user_load(struct req *r, enum db_stmt st, struct db_param p, struct user *u)
+enum err
+user_by_name(struct req *r, const char *name, struct sql_user *u)
 {
-	struct db_col c[6] = {
-		DB_COL_INT(&u->id), DB_COL_STR(u->username), DB_COL_STR(u->password_hash),
-		DB_COL_BLOB(u->totp_sealed, &u->totp_sealed_len), DB_COL_INT(&u->totp_last_step),
-		DB_COL_INT(&u->active),
-	};
-	struct db_result res;
+	int found;
 
-	memset(u, 0, sizeof(*u));
-	if (db_run(r->db, st, &p, 1, c, 6, NULL, NULL, &res) != DB_OK)
+	if (sql_user_by_name(r->db, name, u, &found) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	return res.rows == 1 ? ERR_OK : ERR_NOT_FOUND;
+	return found ? ERR_OK : ERR_NOT_FOUND;
 }
 
 enum err
-user_by_name(struct req *r, const char *name, struct user *u)
+user_by_id(struct req *r, long long id, struct sql_user *u)
 {
-	return user_load(r, STMT_USER_BY_NAME, DB_STR(name), u);
-}
+	int found;
 
-enum err
-user_by_id(struct req *r, long long id, struct user *u)
-{
-	return user_load(r, STMT_USER_BY_ID, DB_INT(id), u);
+	if (sql_user_by_id(r->db, id, u, &found) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	return found ? ERR_OK : ERR_NOT_FOUND;
 }
 
 int
@@ -133,16 +126,14 @@ user_password_hash(struct req *r, const char *nfkc, char *out)
 }
 
 int
-user_password_verify(struct req *r, const struct user *u, const char *nfkc)
+user_password_verify(struct req *r, const struct sql_user *u, const char *nfkc)
 {
 	char upgraded[100];
 	int cost = 0, ok = password_verify(r->cfg->pepper, nfkc, u->password_hash, &cost);
 
 	/* A hash made at a lower cost is replaced while the password is at hand. */
 	if (ok == 1 && cost < r->cfg->bcrypt_cost && user_password_hash(r, nfkc, upgraded) == 0) {
-		struct db_param p[2] = {DB_STR(upgraded), DB_INT(u->id)};
-
-		if (db_run(r->db, STMT_USER_SET_PASSWORD, p, 2, NULL, 0, NULL, NULL, NULL) == DB_OK)
+		if (sql_user_set_password(r->db, u->id, upgraded) == DB_OK)
 			log_msg(LOG_INFO, "rid=%s password hash of user %lld upgraded from cost %d to %d",
 			    r->id, u->id, cost, r->cfg->bcrypt_cost);
 	}
@@ -200,10 +191,9 @@ user_totp_check(struct req *r, long long user_id, const unsigned char *sealed, s
     long long last_step, const char *code, enum user_totp_mode mode, long long *step_out)
 {
 	unsigned char secret[64];
-	long long step = 0;
+	long long step = 0, taken = 0;
 	char aad[48];
-	struct db_param p[3];
-	struct db_result res;
+	enum db_rc rc;
 	int n, v;
 
 	user_totp_aad(user_id, aad);
@@ -223,34 +213,29 @@ user_totp_check(struct req *r, long long user_id, const unsigned char *sealed, s
 	if (mode == USER_TOTP_PEEK)
 		return ERR_OK;
 	/* Take the step in one statement, so two requests cannot both use it. */
-	p[0] = DB_INT(step);
-	p[1] = DB_INT(user_id);
-	p[2] = DB_INT(step);
-	if (db_run(r->db, mode == USER_TOTP_ACTIVATE ? STMT_USER_ACTIVATE : STMT_USER_SET_STEP, p,
-	    mode == USER_TOTP_ACTIVATE ? 2 : 3,
-	    NULL, 0, NULL, NULL, &res) != DB_OK)
+	if (mode == USER_TOTP_ACTIVATE)
+		rc = sql_user_activate(r->db, user_id, step, &taken);
+	else
+		rc = sql_user_set_step(r->db, user_id, step, &taken);
+	if (rc != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	return res.affected == 1 ? ERR_OK : ERR_CODE_REUSED;
+	return taken == 1 ? ERR_OK : ERR_CODE_REUSED;
 }
 
 enum err
 user_lock(struct req *r, long long user_id)
 {
-	long long id = 0;
-	struct db_param p = DB_INT(user_id);
-	struct db_col c = DB_COL_INT(&id);
-	struct db_result res;
+	int found;
 
-	if (db_run(r->db, STMT_USER_LOCK, &p, 1, &c, 1, NULL, NULL, &res) != DB_OK)
+	if (sql_user_lock(r->db, user_id, &found) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	return res.rows == 1 ? ERR_OK : ERR_NOT_FOUND;
+	return found ? ERR_OK : ERR_NOT_FOUND;
 }
 
 enum err
 user_recovery_new(struct req *r, long long user_id, json_t **out)
 {
 	char codes[RECOVERY_COUNT][RECOVERY_CODE_LEN + 1], norm[17], hex[65];
-	struct db_param p[2] = {DB_INT(user_id)};
 	enum err e = ERR_OK;
 	json_t *arr;
 
@@ -258,7 +243,7 @@ user_recovery_new(struct req *r, long long user_id, json_t **out)
 	*out = NULL;
 	if (recovery_generate(codes) < 0 || (arr = json_array()) == NULL)
 		return ERR_INTERNAL;
-	if (db_run(r->db, STMT_RECOVERY_DELETE_USER, p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
+	if (sql_recovery_delete_user(r->db, user_id) != DB_OK)
 		e = ERR_DB_UNAVAILABLE;
 	for (int i = 0; e == ERR_OK && i < RECOVERY_COUNT; i++) {
 		if (recovery_normalize(codes[i], norm) < 0 || recovery_hash(r->cfg->pepper, norm, hex) < 0 ||
@@ -266,8 +251,7 @@ user_recovery_new(struct req *r, long long user_id, json_t **out)
 			e = ERR_INTERNAL;
 			break;
 		}
-		p[1] = DB_STR(hex);
-		if (db_run(r->db, STMT_RECOVERY_INSERT, p, 2, NULL, 0, NULL, NULL, NULL) != DB_OK)
+		if (sql_recovery_insert(r->db, user_id, hex) != DB_OK)
 			e = ERR_DB_UNAVAILABLE;
 	}
 	OPENSSL_cleanse(codes, sizeof(codes));
@@ -284,28 +268,23 @@ enum err
 user_recovery_use(struct req *r, long long user_id, const char *code)
 {
 	char norm[17], hex[65];
-	struct db_param p[2];
-	struct db_result res;
+	long long used = 0;
 
 	if (recovery_normalize(code, norm) < 0)
 		return ERR_CODE_WRONG;
 	if (recovery_hash(r->cfg->pepper, norm, hex) < 0)
 		return ERR_INTERNAL;
-	p[0] = DB_INT(user_id);
-	p[1] = DB_STR(hex);
-	if (db_run(r->db, STMT_RECOVERY_USE, p, 2, NULL, 0, NULL, NULL, &res) != DB_OK)
+	if (sql_recovery_use(r->db, user_id, hex, &used) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	return res.affected == 1 ? ERR_OK : ERR_CODE_WRONG;
+	return used == 1 ? ERR_OK : ERR_CODE_WRONG;
 }
 
 long long
 user_recovery_left(struct req *r, long long user_id)
 {
 	long long n = -1;
-	struct db_param p = DB_INT(user_id);
-	struct db_col c = DB_COL_INT(&n);
 
-	if (db_run(r->db, STMT_RECOVERY_REMAINING, &p, 1, &c, 1, NULL, NULL, NULL) != DB_OK)
+	if (sql_recovery_remaining(r->db, user_id, &n) != DB_OK)
 		return -1;
 	return n;
 }

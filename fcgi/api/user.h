@@ -11,21 +11,14 @@
 #include "err.h"
 #include "req.h"
 #include "recovery.h"
+#include "sql_accounts.h"
 #include "totp.h"
 
 #define USER_PASSWORD_MAX 1024	/* bytes of a password we normalize (128 code points fit) */
 #define USER_PASSWORD_FIELD_MAX 6000	/* bytes taken in a body; longer ones are too long by rule */
-#define USER_SEALED_MAX 128
+#define USER_SEALED_MAX SQL_SEALED_MAX
 
-struct user {
-	long long id;
-	char username[33];
-	char password_hash[100];
-	unsigned char totp_sealed[USER_SEALED_MAX];
-	size_t totp_sealed_len;
-	long long totp_last_step;
-	long long active;
-};
+/* A user is its row of users: struct sql_user (sql_accounts.h). */
 
 /* 1 when s is 3-32 of [A-Za-z0-9_]. */
 int user_name_valid(const char *s, size_t n);
@@ -34,8 +27,8 @@ int user_name_valid(const char *s, size_t n);
 void user_name_key(const char *name, char out[33]);
 
 /* Loads a user by name or id: ERR_OK, ERR_NOT_FOUND or ERR_DB_UNAVAILABLE. */
-enum err user_by_name(struct req *, const char *name, struct user *);
-enum err user_by_id(struct req *, long long id, struct user *);
+enum err user_by_name(struct req *, const char *name, struct sql_user *);
+enum err user_by_id(struct req *, long long id, struct sql_user *);
 
 /*
  * Normalizes and checks a new password for `username`. ERR_OK with the NFKC
@@ -49,7 +42,7 @@ enum err user_password_accept(struct req *, const char *username, const char *pa
 int user_password_normalize(const char *password, char *nfkc);
 
 /* Checks password against the user's hash (upgrading a lower cost); 1, 0, -1. */
-int user_password_verify(struct req *, const struct user *, const char *nfkc);
+int user_password_verify(struct req *, const struct sql_user *, const char *nfkc);
 
 /* Hashes nfkc at the configured cost into out[100]. 0 or -1. */
 int user_password_hash(struct req *, const char *nfkc, char *out);

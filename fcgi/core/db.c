@@ -134,8 +134,9 @@ static const char *const sql[STMT__MAX] = {
 	    "WHERE id = ? AND last_seen_at < NOW(6) - INTERVAL ? SECOND",
 	[STMT_SESSION_DELETE] = "DELETE FROM sessions WHERE id = ? AND user_id = ?",
 	[STMT_SESSION_DELETE_OTHERS] = "DELETE FROM sessions WHERE user_id = ? AND id <> ?",
+	/* The last column says which one is the caller's (its id is the first `?`). */
 	[STMT_SESSION_LIST] = "SELECT id, DATE_FORMAT(created_at, " ISO "), DATE_FORMAT(last_seen_at, " ISO "), "
-	    "user_agent, ip FROM sessions WHERE user_id = ? "
+	    "user_agent, ip, id = ? FROM sessions WHERE user_id = ? "
 	    "AND last_seen_at > NOW(6) - INTERVAL ? SECOND AND created_at > NOW(6) - INTERVAL ? SECOND "
 	    "ORDER BY id",
 
@@ -722,14 +723,4 @@ db_tx(struct db *db, const char *what, db_tx_fn fn, void *ctx)
 		    tries + 1, DB_TX_TRIES);
 		db_backoff(tries);
 	}
-}
-
-enum db_rc
-db_ping(struct db *db)
-{
-	long long one = 0;
-	struct db_col col = DB_COL_INT(&one);
-	enum db_rc rc = db_run(db, STMT_PING, NULL, 0, &col, 1, NULL, NULL, NULL);
-
-	return rc == DB_OK && one == 1 ? DB_OK : DB_UNAVAILABLE;
 }

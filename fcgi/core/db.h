@@ -239,9 +239,6 @@ const char *db_stmt_name(enum db_stmt);
 /* 1 when the last failure was contention (1205, 1213): worth another try. */
 int db_contended(const struct db *);
 
-/* Round trip `SELECT 1`: DB_OK or DB_UNAVAILABLE. */
-enum db_rc db_ping(struct db *);
-
 #define DB_ER_DUP_ENTRY 1062
 #define DB_ER_LOCK_WAIT 1205	/* a row lock was not granted within innodb_lock_wait_timeout */
 #define DB_ER_DEADLOCK 1213	/* chosen as a deadlock's victim: the transaction was rolled back */

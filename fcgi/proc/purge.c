@@ -14,13 +14,14 @@
 #include "db.h"
 #include "log.h"
 #include "purge.h"
+#include "sql_guard.h"
 #include "throttle.h"
 
 #define PURGE_BATCH 200		/* keys one pick reads */
 #define PURGE_PICKS_MAX 50	/* picks per expiry per round: a backlog takes a few rounds */
-#define PURGE_KEY_MAX 65	/* a key as text, the longest being 64 hex digits */
 
-/* One expiry: which rows are past it, and how each is deleted. */
+/* One expiry: which rows are past it, and how each is deleted. Both
+ * statements run through sql_purge_pick() and sql_purge_drop(). */
 struct purge_job {
 	const char *table;	/* as the log line names it */
 	enum db_stmt pick;	/* (age, limit): keys of expired rows, oldest first; no lock */
@@ -28,10 +29,9 @@ struct purge_job {
 	int age;		/* seconds past the row's own time; 0: past its expires_at */
 };
 
-/* The keys of one pick; key is where the row being fetched lands. */
+/* The keys of one pick. */
 struct purge_pick {
-	char key[PURGE_KEY_MAX];
-	char keys[PURGE_BATCH][PURGE_KEY_MAX];
+	char keys[PURGE_BATCH][SQL_PURGE_KEY_MAX];
 	int n;
 };
 
@@ -67,15 +67,6 @@ purge_wait(int interval)
 	return (struct timespec){ms / 1000, (ms % 1000) * 1000000L};
 }
 
-static int
-purge_take_key(void *ctx)
-{
-	struct purge_pick *pk = ctx;
-
-	memcpy(pk->keys[pk->n++], pk->key, sizeof(pk->key));
-	return pk->n == PURGE_BATCH;
-}
-
 /*
  * Drops the rows of one pick, each by its key, in one short transaction: one
  * commit (one log flush) per pick rather than per row. It holds only rows it
@@ -97,12 +88,11 @@ purge_drop_tx(void *ctx)
 
 	d->n = 0;
 	for (int i = 0; i < d->pk->n; i++) {
-		struct db_param p[2] = {DB_STR(d->pk->keys[i]), DB_INT(d->j->age)};
-		struct db_result res;
+		long long gone = 0;
 
-		if (db_run(d->db, d->j->drop, p, 2, NULL, 0, NULL, NULL, &res) != DB_OK)
+		if (sql_purge_drop(d->db, d->j->drop, d->pk->keys[i], d->j->age, &gone) != DB_OK)
 			return ERR_DB_UNAVAILABLE;
-		d->n += res.affected;
+		d->n += gone;
 	}
 	return ERR_OK;
 }
@@ -123,12 +113,9 @@ static enum db_rc
 purge_job_run(struct db *db, const struct purge_job *j, struct purge_pick *pk, long long *removed)
 {
 	for (int picks = 0; picks < PURGE_PICKS_MAX && !purge_stop_asked(); picks++) {
-		struct db_param p[2] = {DB_INT(j->age), DB_INT(PURGE_BATCH)};
-		struct db_col c = DB_COL_STR(pk->key);
 		enum db_rc rc;
 
-		pk->n = 0;
-		if ((rc = db_run(db, j->pick, p, 2, &c, 1, purge_take_key, pk, NULL)) != DB_OK)
+		if ((rc = sql_purge_pick(db, j->pick, j->age, pk->keys, PURGE_BATCH, &pk->n)) != DB_OK)
 			return rc;
 		if (pk->n > 0 && (rc = purge_drop(db, j, pk, removed)) != DB_OK)
 			return rc;
@@ -177,9 +164,8 @@ static void
 purge_hello(struct db *db, const struct config *cfg)
 {
 	char iso[48] = "";
-	struct db_col c = DB_COL_STR(iso);
 
-	if (db_run(db, STMT_ISOLATION, NULL, 0, &c, 1, NULL, NULL, NULL) != DB_OK)
+	if (sql_isolation(db, iso, sizeof(iso)) != DB_OK)
 		snprintf(iso, sizeof(iso), "unknown until the database answers");
 	log_msg(LOG_INFO, "purge: every %d s, %d rows a pick, isolation %s", cfg->purge_interval,
 	    PURGE_BATCH, iso);

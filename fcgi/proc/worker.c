@@ -22,6 +22,7 @@
 #include "notify.h"
 #include "req.h"
 #include "router.h"
+#include "sql_accounts.h"
 #include "worker.h"
 
 #define ARENA_LIMIT (8u << 20)
@@ -251,7 +252,7 @@ thread_main(void *arg)
 		log_msg(LOG_ERROR, "worker: FCGX_InitRequest failed");
 		return NULL;
 	}
-	(void)db_ping(&db);	/* connect early; a failure is retried per request */
+	(void)sql_ping(&db);	/* connect early; a failure is retried per request */
 	memset(&r, 0, sizeof(r));
 	r.arena = &arena;
 	r.cfg = t->cfg;

@@ -7,6 +7,7 @@
 #include "db.h"
 #include "ratelimit.h"
 #include "session.h"
+#include "sql_guard.h"
 
 enum err
 ratelimit_take(struct req *r, const char *action, int per_minute, int burst)
@@ -29,16 +30,13 @@ ratelimit_try(struct req *r, const char *action, int per_minute, int burst, long
 	long long uid = r->session->user_id;
 	long long interval = 60000000LL / (per_minute > 0 ? per_minute : 1);
 	long long wait_us = 0, secs;
-	struct db_param p[6] = {DB_INT(uid), DB_STR(action), DB_INT(interval), DB_INT(interval),
-	    DB_INT(interval * burst), DB_INT(interval)};
-	struct db_col c = DB_COL_INT(&wait_us);
-	struct db_result res;
+	int taken = 0;
 
-	if (db_run(r->db, STMT_RATE_TAKE, p, 6, NULL, 0, NULL, NULL, &res) != DB_OK)
+	if (sql_rate_take(r->db, uid, action, interval, interval * burst, &taken) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	if (res.affected > 0)
+	if (taken)
 		return ERR_OK;
-	if (db_run(r->db, STMT_RATE_WAIT, p, 2, &c, 1, NULL, NULL, &res) != DB_OK)
+	if (sql_rate_wait(r->db, uid, action, &wait_us) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	/* Allowed again once tat + interval is back within the burst. */
 	secs = (wait_us + interval - interval * burst + 999999) / 1000000;

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "presence.h"
 #include "session.h"
+#include "sql_accounts.h"
 #include "token.h"
 #include "utf8.h"
 
@@ -39,34 +40,27 @@ enum err
 session_load(struct req *r)
 {
 	const char *tok = cookie_get(r->arena, r->cookie, SESSION_COOKIE);
+	struct sql_session row;
 	struct session *s;
-	struct db_param p[3];
-	struct db_col c[4];
-	struct db_result res;
-	enum db_rc rc;
+	int found;
 
 	if (tok == NULL || strlen(tok) != TOKEN_LEN)
 		return ERR_UNAUTHENTICATED;
 	if ((s = arena_alloc(r->arena, sizeof(*s))) == NULL)
 		return ERR_INTERNAL;
 	token_hash(tok, TOKEN_LEN, s->hash);
-	p[0] = DB_BLOB(s->hash, 32);
-	p[1] = DB_INT(r->cfg->session_idle);
-	p[2] = DB_INT(r->cfg->session_max);
-	c[0] = DB_COL_INT(&s->id);
-	c[1] = DB_COL_INT(&s->user_id);
-	c[2] = DB_COL_STR(s->username);
-	c[3] = DB_COL_INT(&s->seen_age);
-	rc = db_run(r->db, STMT_SESSION_GET, p, 3, c, 4, NULL, NULL, &res);
-	if (rc != DB_OK)
+	if (sql_session_get(r->db, s->hash, r->cfg->session_idle, r->cfg->session_max, &row,
+	    &found) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	if (res.rows == 0)
+	if (!found)
 		return ERR_UNAUTHENTICATED;
+	s->id = row.id;
+	s->user_id = row.user_id;
+	memcpy(s->username, row.username, sizeof(s->username));
+	s->seen_age = row.seen_age;
 	/* Marking every request seen would be a write per request; an eighth of
 	 * the idle timeout is precise enough (225 s of 30 min). */
-	p[0] = DB_INT(s->id);
-	p[1] = DB_INT(r->cfg->session_idle / 8);
-	if (db_run(r->db, STMT_SESSION_TOUCH, p, 2, NULL, 0, NULL, NULL, NULL) != DB_OK)
+	if (sql_session_touch(r->db, s->id, r->cfg->session_idle / 8) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	session_csrf_of(r->cfg, s->hash, s->csrf);
 	r->session = s;
@@ -129,21 +123,15 @@ session_create(struct req *r, long long user_id, const char *username)
 {
 	char tok[TOKEN_LEN + 1], ua[256];
 	struct session *s = arena_alloc(r->arena, sizeof(*s));
-	struct db_param p[4];
-	struct db_result res;
 
 	if (s == NULL || token_mint(tok, s->hash) < 0)
 		return ERR_INTERNAL;
 	session_text(r->user_agent, ua, sizeof(ua));
-	p[0] = DB_BLOB(s->hash, 32);
-	p[1] = DB_INT(user_id);
-	p[2] = DB_STR(ua);
-	p[3] = DB_STR(r->remote_addr ? r->remote_addr : "");
-	if (db_run(r->db, STMT_SESSION_INSERT, p, 4, NULL, 0, NULL, NULL, &res) != DB_OK) {
+	if (sql_session_insert(r->db, s->hash, user_id, ua, r->remote_addr ? r->remote_addr : "",
+	    &s->id) != DB_OK) {
 		OPENSSL_cleanse(tok, sizeof(tok));
 		return ERR_DB_UNAVAILABLE;
 	}
-	s->id = res.insert_id;
 	s->user_id = user_id;
 	snprintf(s->username, sizeof(s->username), "%s", username);
 	session_csrf_of(r->cfg, s->hash, s->csrf);
@@ -162,9 +150,7 @@ session_clear_cookie(struct req *r)
 enum err
 session_end(struct req *r)
 {
-	struct db_param p[2] = {DB_INT(r->session->id), DB_INT(r->session->user_id)};
-
-	if (db_run(r->db, STMT_SESSION_DELETE, p, 2, NULL, 0, NULL, NULL, NULL) != DB_OK)
+	if (sql_session_delete(r->db, r->session->id, r->session->user_id, NULL) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	session_clear_cookie(r);
 	session_ended(r);

@@ -7,6 +7,7 @@
 
 #include "audit.h"
 #include "db.h"
+#include "sql_guard.h"
 #include "throttle.h"
 
 long long
@@ -24,22 +25,24 @@ throttle_delay(long long failures)
 enum err
 throttle_get(struct req *r, const char *name, int lock, struct throttle *t)
 {
-	long long hard = 0, recent = 0;
-	struct db_param p[3] = {DB_INT(THROTTLE_RECENT), DB_STR(name), DB_STR(name)};
-	struct db_col c[5] = {DB_COL_INT(&t->failures), DB_COL_INT(&hard), DB_COL_INT(&t->retry_after),
-	    DB_COL_INT(&recent), DB_COL_INT(&t->checking)};
-	struct db_result res;
+	struct sql_throttle row;
+	enum db_rc rc;
+	int found;
 
 	memset(t, 0, sizeof(*t));
 	if (lock)
-		p[1] = DB_INT(THROTTLE_STALE);
-	if (db_run(r->db, lock ? STMT_THROTTLE_LOCK : STMT_THROTTLE_GET, p, lock ? 3 : 2, c, lock ? 5 : 4,
-	    NULL, NULL, &res) != DB_OK)
+		rc = sql_throttle_lock(r->db, name, THROTTLE_RECENT, THROTTLE_STALE, &row, &found);
+	else
+		rc = sql_throttle_get(r->db, name, THROTTLE_RECENT, &row, &found);
+	if (rc != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	if (res.rows == 0)
-		memset(t, 0, sizeof(*t));
-	t->hard = hard != 0;
-	t->recent = res.rows > 0 && recent != 0;
+	if (!found)	/* no row: no failure yet */
+		return ERR_OK;
+	t->failures = row.failures;
+	t->retry_after = row.retry_after;
+	t->hard = row.hard_locked != 0;
+	t->recent = row.recent != 0;
+	t->checking = row.checking;
 	return ERR_OK;
 }
 
@@ -58,7 +61,6 @@ throttle_admit_tx(void *ctx)
 {
 	struct admit *a = ctx;
 	struct throttle *t = a->t;
-	struct db_param p[2] = {DB_INT(THROTTLE_STALE), DB_STR(a->name)};
 	enum err e;
 
 	if ((e = throttle_ensure(a->r, a->name)) != ERR_OK || (e = throttle_get(a->r, a->name, 1, t)) != ERR_OK)
@@ -80,8 +82,7 @@ throttle_admit_tx(void *ctx)
 		t->retry_after = 1;
 		return ERR_LOCKED;
 	}
-	return db_run(a->r->db, STMT_THROTTLE_CHECKING, p, 2, NULL, 0, NULL, NULL, NULL) == DB_OK ?
-	    ERR_OK : ERR_DB_UNAVAILABLE;
+	return sql_throttle_checking(a->r->db, a->name, THROTTLE_STALE) == DB_OK ? ERR_OK : ERR_DB_UNAVAILABLE;
 }
 
 enum err
@@ -96,14 +97,13 @@ static enum err
 throttle_settle_tx(void *ctx)
 {
 	struct admit *a = ctx;
-	struct db_param p = DB_STR(a->name);
 	enum err e;
 
 	a->failures = 0;
 	if ((e = throttle_ensure(a->r, a->name)) != ERR_OK || (e = throttle_get(a->r, a->name, 1, a->t)) != ERR_OK)
 		return e;
 	a->failures = a->t->failures;
-	if (db_run(a->r->db, STMT_THROTTLE_CHECKED, &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK)
+	if (sql_throttle_checked(a->r->db, a->name) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	if (!a->ok)
 		return a->t->hard ? ERR_OK : throttle_fail(a->r, a->name, a->user_id, &a->failures);
@@ -125,10 +125,7 @@ throttle_settle(struct req *r, const char *name, long long user_id, int ok, int 
 enum err
 throttle_ensure(struct req *r, const char *name)
 {
-	struct db_param p = DB_STR(name);
-
-	return db_run(r->db, STMT_THROTTLE_ENSURE, &p, 1, NULL, 0, NULL, NULL, NULL) == DB_OK ?
-	    ERR_OK : ERR_DB_UNAVAILABLE;
+	return sql_throttle_ensure(r->db, name) == DB_OK ? ERR_OK : ERR_DB_UNAVAILABLE;
 }
 
 long long
@@ -171,65 +168,47 @@ static enum err
 throttle_addr_fail(struct req *r)
 {
 	char key[THROTTLE_ADDR_MAX];
-	struct db_param p[2];
 
 	throttle_addr_key(r->remote_addr, key);
-	p[0] = DB_STR(key);
-	p[1] = DB_INT(THROTTLE_RECENT);
-	return db_run(r->db, STMT_ADDR_FAIL, p, 2, NULL, 0, NULL, NULL, NULL) == DB_OK ?
-	    ERR_OK : ERR_DB_UNAVAILABLE;
+	return sql_addr_fail(r->db, key, THROTTLE_RECENT) == DB_OK ? ERR_OK : ERR_DB_UNAVAILABLE;
 }
 
 int
 throttle_addr_claim(struct req *r)
 {
 	char key[THROTTLE_ADDR_MAX];
-	struct db_param p[3];
-	struct db_result res;
+	int claimed;
 
 	/* A stale row counts as none here; the purge process deletes it. */
 	throttle_addr_key(r->remote_addr, key);
-	p[0] = DB_STR(key);
-	p[1] = DB_INT(THROTTLE_RECENT);
-	p[2] = DB_INT(THROTTLE_RECENT);
-	if (db_run(r->db, STMT_ADDR_CLAIM, p, 3, NULL, 0, NULL, NULL, &res) != DB_OK)
+	if (sql_addr_claim(r->db, key, THROTTLE_RECENT, &claimed) != DB_OK)
 		return -1;
-	return res.affected > 0;
+	return claimed;
 }
 
 enum err
 throttle_addr_clear(struct req *r)
 {
 	char key[THROTTLE_ADDR_MAX];
-	struct db_param p;
 
 	throttle_addr_key(r->remote_addr, key);
-	p = DB_STR(key);
-	return db_run(r->db, STMT_ADDR_CLEAR, &p, 1, NULL, 0, NULL, NULL, NULL) == DB_OK ?
-	    ERR_OK : ERR_DB_UNAVAILABLE;
+	return sql_addr_clear(r->db, key) == DB_OK ? ERR_OK : ERR_DB_UNAVAILABLE;
 }
 
 enum err
 throttle_fail(struct req *r, const char *name, long long user_id, long long *failures_out)
 {
 	long long failures = 0, delay;
-	struct db_param p = DB_STR(name);
-	struct db_col c = DB_COL_INT(&failures);
-	struct db_param lock[3];
 	char detail[64];
 
-	if (db_run(r->db, STMT_THROTTLE_FAIL, &p, 1, &c, 1, NULL, NULL, NULL) != DB_OK ||
-	    throttle_addr_fail(r) != ERR_OK)
+	if (sql_throttle_fail(r->db, name, &failures) != DB_OK || throttle_addr_fail(r) != ERR_OK)
 		return ERR_DB_UNAVAILABLE;
 	if (failures_out != NULL)
 		*failures_out = failures;
 	delay = throttle_delay(failures);
 	if (delay == 0)
 		return ERR_OK;
-	lock[0] = DB_INT(delay);
-	lock[1] = DB_INT(failures >= THROTTLE_HARD);
-	lock[2] = DB_STR(name);
-	if (db_run(r->db, STMT_THROTTLE_SET_LOCK, lock, 3, NULL, 0, NULL, NULL, NULL) != DB_OK)
+	if (sql_throttle_set_lock(r->db, name, delay, failures >= THROTTLE_HARD) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	snprintf(detail, sizeof(detail), "failures=%lld seconds=%lld%s", failures, delay,
 	    failures >= THROTTLE_HARD ? " hard" : "");
@@ -240,10 +219,7 @@ throttle_fail(struct req *r, const char *name, long long user_id, long long *fai
 enum err
 throttle_reset(struct req *r, const char *name)
 {
-	struct db_param p = DB_STR(name);
-
-	return db_run(r->db, STMT_THROTTLE_RESET, &p, 1, NULL, 0, NULL, NULL, NULL) == DB_OK ?
-	    ERR_OK : ERR_DB_UNAVAILABLE;
+	return sql_throttle_reset(r->db, name) == DB_OK ? ERR_OK : ERR_DB_UNAVAILABLE;
 }
 
 enum err
