@@ -39,9 +39,9 @@ sql_user_active_by_name(struct db *db, const char *name, long long *id, char *us
 enum db_rc
 sql_user_name_by_id(struct db *db, long long id, char *username, size_t cap)
 {
-	long long found;
+	long long same_id;
 
-	return sql_user_row(db, STMT_USER_NAME_BY_ID, DB_INT(id), &found, username, cap);
+	return sql_user_row(db, STMT_USER_NAME_BY_ID, DB_INT(id), &same_id, username, cap);
 }
 
 enum db_rc
