@@ -4,12 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "db.h"
 #include "event.h"
 #include "handlers.h"
 #include "log.h"
 #include "notify.h"
 #include "session.h"
+#include "sql_social.h"
 
 #define EVENT_FANOUT_MAX 5000	/* friends told of one change */
 #define EVENT_CHANNEL_LEN 24	/* "u" and a long long */
@@ -50,37 +50,21 @@ event_publish(struct req *r, long long uid, json_t *ev)
 	event_publish_many(r, &uid, 1, ev);
 }
 
-struct fanout {
-	long long id;
-	long long *ids;
-	size_t n;
-};
-
-static int
-fanout_row(void *ctx)
-{
-	struct fanout *f = ctx;
-
-	f->ids[f->n++] = f->id;
-	return f->n == EVENT_FANOUT_MAX;
-}
-
 void
 event_to_friends(struct req *r, long long uid, enum event_audience who, json_t *ev)
 {
-	struct fanout f = {0};
-	struct db_param p = DB_INT(uid);
-	struct db_col c = DB_COL_INT(&f.id);
+	long long *ids;
+	size_t n = 0;
 
-	if ((f.ids = arena_alloc(r->arena, (EVENT_FANOUT_MAX + 1) * sizeof(*f.ids))) == NULL ||
-	    db_run(r->db, STMT_FRIEND_IDS, &p, 1, &c, 1, fanout_row, &f, NULL) != DB_OK) {
+	if ((ids = arena_alloc(r->arena, (EVENT_FANOUT_MAX + 1) * sizeof(*ids))) == NULL ||
+	    sql_friend_ids(r->db, uid, ids, EVENT_FANOUT_MAX, &n) != DB_OK) {
 		log_msg(LOG_WARN, "rid=%s event: cannot list friends of %lld", r->id, uid);
 		json_decref(ev);
 		return;
 	}
 	if (who == EVENT_FRIENDS_AND_SELF)
-		f.ids[f.n++] = uid;	/* room was kept for it */
-	event_publish_many(r, f.ids, f.n, ev);
+		ids[n++] = uid;	/* room was kept for it */
+	event_publish_many(r, ids, n, ev);
 }
 
 void

@@ -21,6 +21,7 @@
 #include "handlers.h"
 #include "ratelimit.h"
 #include "session.h"
+#include "sql_social.h"
 #include "user.h"
 
 static int
@@ -55,23 +56,18 @@ friend_request_event(struct req *r, long long id, const char *state, json_t *fro
 static enum err
 friend_request_befriend(struct req *r, const struct peer *peer)
 {
-	long long me = r->session->user_id;
-	struct db_param p[4] = {DB_INT(me), DB_INT(peer->id), DB_INT(peer->id), DB_INT(me)};
-
-	return db_run(r->db, STMT_FRIEND_INSERT, p, 4, NULL, 0, NULL, NULL, NULL) == DB_OK ?
-	    ERR_OK : ERR_DB_UNAVAILABLE;
+	return sql_friend_insert(r->db, r->session->user_id, peer->id) == DB_OK ? ERR_OK : ERR_DB_UNAVAILABLE;
 }
 
 /* Deletes request id from → to (inside friends_change); ERR_REQUEST_UNKNOWN when gone. */
 static enum err
 friend_request_delete(struct req *r, long long id, long long from, long long to)
 {
-	struct db_param p[3] = {DB_INT(id), DB_INT(from), DB_INT(to)};
-	struct db_result res;
+	int deleted;
 
-	if (db_run(r->db, STMT_REQUEST_DELETE, p, 3, NULL, 0, NULL, NULL, &res) != DB_OK)
+	if (sql_request_delete(r->db, id, from, to, &deleted) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	return res.affected == 1 ? ERR_OK : ERR_REQUEST_UNKNOWN;
+	return deleted ? ERR_OK : ERR_REQUEST_UNKNOWN;
 }
 
 /* After commit: both sides hear that request id (peer → caller) was accepted. */
@@ -107,9 +103,7 @@ friend_request_post_tx(struct req *r, const struct peer *peer, void *ctx)
 {
 	long long me = r->session->user_id;
 	struct asked *a = ctx;
-	struct relation rel;
-	struct db_param p[2] = {DB_INT(me), DB_INT(peer->id)};
-	struct db_result res;
+	struct sql_relation rel;
 	enum err e;
 
 	memset(a, 0, sizeof(*a));
@@ -131,10 +125,7 @@ friend_request_post_tx(struct req *r, const struct peer *peer, void *ctx)
 			return e;
 		return friend_request_befriend(r, peer);
 	}
-	if (db_run(r->db, STMT_REQUEST_INSERT, p, 2, NULL, 0, NULL, NULL, &res) != DB_OK)
-		return ERR_DB_UNAVAILABLE;
-	a->id = res.insert_id;
-	return ERR_OK;
+	return sql_request_insert(r->db, me, peer->id, &a->id) == DB_OK ? ERR_OK : ERR_DB_UNAVAILABLE;
 }
 
 enum err
@@ -166,46 +157,16 @@ friend_requests_post(struct req *r)
 
 /* --- GET /api/friends/requests ------------------------------------------- */
 
-struct friend_request_row {
-	long long id, uid;
-	char username[33], created[32];
-	json_t *list;
-};
-
-static int
-friend_request_row(void *ctx)
-{
-	struct friend_request_row *q = ctx;
-	json_t *j = json_pack("{s:I, s:o, s:s}", "id", (json_int_t)q->id,
-	    "user", friends_user_json(q->uid, q->username), "created_at", q->created);
-
-	return j == NULL || json_array_append_new(q->list, j) != 0;
-}
-
-static json_t *
-friend_request_list(struct req *r, enum db_stmt st)
-{
-	struct friend_request_row q = {.list = json_array()};
-	struct db_param p = DB_INT(r->session->user_id);
-	struct db_col c[4] = {DB_COL_INT(&q.id), DB_COL_INT(&q.uid), DB_COL_STR(q.username),
-	    DB_COL_STR(q.created)};
-
-	if (q.list != NULL && db_run(r->db, st, &p, 1, c, 4, friend_request_row, &q, NULL) != DB_OK) {
-		json_decref(q.list);
-		return NULL;
-	}
-	return q.list;
-}
-
 enum err
 friend_requests_list(struct req *r)
 {
-	json_t *in = friend_request_list(r, STMT_REQUESTS_IN), *out;
+	long long me = r->session->user_id;
+	json_t *in = json_array(), *out = json_array();
 
-	if (in == NULL)
-		return ERR_DB_UNAVAILABLE;
-	if ((out = friend_request_list(r, STMT_REQUESTS_OUT)) == NULL) {
+	if (in == NULL || out == NULL || sql_requests_in(r->db, me, in) != DB_OK ||
+	    sql_requests_out(r->db, me, out) != DB_OK) {
 		json_decref(in);
+		json_decref(out);
 		return ERR_DB_UNAVAILABLE;
 	}
 	req_json(r, 200, json_pack("{s:o, s:o}", "incoming", in, "outgoing", out));
@@ -236,18 +197,14 @@ static enum err
 friend_request_open(struct req *r, int incoming, long long *id, struct peer *peer)
 {
 	long long from = 0, to = 0, me = r->session->user_id;
-	struct db_param p;
-	struct db_col c[2] = {DB_COL_INT(&from), DB_COL_INT(&to)};
-	struct db_result res;
 	enum err e;
 
 	memset(peer, 0, sizeof(*peer));
 	if ((*id = friend_request_id(r->captures[0])) == 0)
 		return ERR_REQUEST_UNKNOWN;
-	p = DB_INT(*id);
-	if (db_run(r->db, STMT_REQUEST_GET, &p, 1, c, 2, NULL, NULL, &res) != DB_OK)
+	if (sql_request_get(r->db, *id, &from, &to) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	if (res.rows != 1 || (incoming ? to : from) != me)
+	if (from == 0 || (incoming ? to : from) != me)
 		return ERR_REQUEST_UNKNOWN;
 	if ((e = friends_peer_by_id(r, incoming ? from : to, peer)) != ERR_OK)
 		return e == ERR_UNKNOWN_USER ? ERR_REQUEST_UNKNOWN : e;

@@ -5,69 +5,55 @@
 #include <string.h>
 
 #include "db.h"
-#include "dbjson.h"
 #include "event.h"
 #include "friends.h"
 #include "handlers.h"
 #include "session.h"
+#include "sql_social.h"
 #include "user.h"
 
-/* Loads a peer's id and name (nothing of their secrets) with statement st. */
+/* A statement's outcome as a handler's: anything but DB_OK is a 503. */
 static enum err
-friends_load(struct req *r, enum db_stmt st, struct db_param in, struct peer *p)
+friends_db(enum db_rc rc)
 {
-	struct db_col c[2] = {DB_COL_INT(&p->id), DB_COL_STR(p->username)};
-	struct db_result res;
-
-	memset(p, 0, sizeof(*p));
-	if (db_run(r->db, st, &in, 1, c, 2, NULL, NULL, &res) != DB_OK)
-		return ERR_DB_UNAVAILABLE;
-	return res.rows == 1 ? ERR_OK : ERR_UNKNOWN_USER;
+	return rc == DB_OK ? ERR_OK : ERR_DB_UNAVAILABLE;
 }
 
 enum err
 friends_peer(struct req *r, const char *name, struct peer *p)
 {
-	enum err e;
-
-	if (!user_name_valid(name, strlen(name))) {
-		memset(p, 0, sizeof(*p));
+	memset(p, 0, sizeof(*p));
+	if (!user_name_valid(name, strlen(name)))
 		return ERR_UNKNOWN_USER;
-	}
-	if ((e = friends_load(r, STMT_USER_ACTIVE_BY_NAME, DB_STR(name), p)) != ERR_OK)
-		return e;
+	if (sql_user_active_by_name(r->db, name, &p->id, p->username, sizeof(p->username)) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	if (p->id == 0)
+		return ERR_UNKNOWN_USER;
 	return p->id == r->session->user_id ? ERR_YOURSELF : ERR_OK;
 }
 
 enum err
 friends_peer_by_id(struct req *r, long long id, struct peer *p)
 {
-	return friends_load(r, STMT_USER_NAME_BY_ID, DB_INT(id), p);
+	memset(p, 0, sizeof(*p));
+	if (sql_user_name_by_id(r->db, id, p->username, sizeof(p->username)) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	if (p->username[0] == '\0')
+		return ERR_UNKNOWN_USER;
+	p->id = id;
+	return ERR_OK;
 }
 
 enum err
 friends_lock_pair(struct req *r, long long a, long long b, int share)
 {
-	long long id;
-	struct db_param p[2] = {DB_INT(a), DB_INT(b)};
-	struct db_col c = DB_COL_INT(&id);
-
-	/* The statement locks every row it reads, fetched or not, in index order. */
-	return db_run(r->db, share ? STMT_PAIR_SHARE : STMT_PAIR_LOCK, p, 2, &c, 1, NULL, NULL, NULL) == DB_OK ?
-	    ERR_OK : ERR_DB_UNAVAILABLE;
+	return friends_db(share ? sql_pair_share(r->db, a, b) : sql_pair_lock(r->db, a, b));
 }
 
 enum err
-friends_relation(struct req *r, long long a, long long b, struct relation *rel)
+friends_relation(struct req *r, long long a, long long b, struct sql_relation *rel)
 {
-	struct db_param p[10] = {DB_INT(a), DB_INT(b), DB_INT(a), DB_INT(b), DB_INT(b), DB_INT(a),
-	    DB_INT(a), DB_INT(b), DB_INT(b), DB_INT(a)};
-	struct db_col c[5] = {DB_COL_INT(&rel->friends), DB_COL_INT(&rel->request_out),
-	    DB_COL_INT(&rel->request_in), DB_COL_INT(&rel->blocking), DB_COL_INT(&rel->blocked)};
-
-	memset(rel, 0, sizeof(*rel));
-	return db_run(r->db, STMT_RELATION, p, 10, c, 5, NULL, NULL, NULL) == DB_OK ?
-	    ERR_OK : ERR_DB_UNAVAILABLE;
+	return friends_db(sql_relation(r->db, a, b, rel));
 }
 
 json_t *
@@ -105,18 +91,11 @@ friends_change(struct req *r, const struct peer *peer, const char *what, friends
 enum err
 friends_list(struct req *r)
 {
-	static const struct dbj_col cols[] = {
-		{"user_id", DBJ_INT, 0}, {"username", DBJ_STR, 32}, {"since", DBJ_STR, 32},
-		{"online", DBJ_BOOL, 0}, {"last_seen", DBJ_STR_OR_NULL, 32}, {"unread", DBJ_INT, 0},
-		{"key_id", DBJ_ID_OR_NULL, 0},
-	};
-	struct db_param p = DB_INT(r->session->user_id);
 	json_t *list = json_array();
 
 	if (list == NULL)
 		return ERR_INTERNAL;
-	if (db_json_rows(r->db, STMT_FRIEND_LIST, &p, 1, cols, sizeof(cols) / sizeof(cols[0]), 0, list,
-	    NULL) != DB_OK) {
+	if (sql_friend_list(r->db, r->session->user_id, list) != DB_OK) {
 		json_decref(list);
 		return ERR_DB_UNAVAILABLE;
 	}
@@ -142,14 +121,7 @@ friends_removed(struct req *r, const struct peer *peer)
 static enum err
 friends_end(struct req *r, const struct peer *peer, int *ended)
 {
-	long long me = r->session->user_id;
-	struct db_param p[4] = {DB_INT(me), DB_INT(peer->id), DB_INT(peer->id), DB_INT(me)};
-	struct db_result res;
-
-	if (db_run(r->db, STMT_FRIEND_DELETE, p, 4, NULL, 0, NULL, NULL, &res) != DB_OK)
-		return ERR_DB_UNAVAILABLE;
-	*ended = res.affected > 0;
-	return ERR_OK;
+	return friends_db(sql_friend_delete(r->db, r->session->user_id, peer->id, ended));
 }
 
 static enum err
@@ -179,57 +151,26 @@ friends_remove(struct req *r)
 
 /* --- blocks ---------------------------------------------------------------- */
 
-struct block_row {
-	long long id;
-	char username[33], since[32];
-	json_t *list;
-};
-
-static int
-block_row(void *ctx)
-{
-	struct block_row *b = ctx;
-	json_t *j = json_pack("{s:I, s:s, s:s}", "user_id", (json_int_t)b->id,
-	    "username", b->username, "since", b->since);
-
-	return j == NULL || json_array_append_new(b->list, j) != 0;
-}
-
 enum err
 blocks_list(struct req *r)
 {
-	struct block_row b = {.list = json_array()};
-	struct db_param p = DB_INT(r->session->user_id);
-	struct db_col c[3] = {DB_COL_INT(&b.id), DB_COL_STR(b.username), DB_COL_STR(b.since)};
+	json_t *list = json_array();
 
-	if (b.list == NULL)
+	if (list == NULL)
 		return ERR_INTERNAL;
-	if (db_run(r->db, STMT_BLOCK_LIST, &p, 1, c, 3, block_row, &b, NULL) != DB_OK) {
-		json_decref(b.list);
+	if (sql_block_list(r->db, r->session->user_id, list) != DB_OK) {
+		json_decref(list);
 		return ERR_DB_UNAVAILABLE;
 	}
-	req_json(r, 200, json_pack("{s:o}", "blocks", b.list));
+	req_json(r, 200, json_pack("{s:o}", "blocks", list));
 	return ERR_OK;
 }
 
+/* What a block ended: the requests between the two, and maybe a friendship. */
 struct cancelled {
-	long long id, from;
-	long long ids[2], froms[2];
-	size_t n;
+	struct sql_requests_gone requests;
 	int added, ended;	/* the block is new; a friendship ended */
 };
-
-static int
-cancelled_row(void *ctx)
-{
-	struct cancelled *c = ctx;
-
-	if (c->n < 2) {
-		c->ids[c->n] = c->id;
-		c->froms[c->n++] = c->from;
-	}
-	return 0;
-}
 
 /*
  * Blocking ends the friendship and every request between the two; both
@@ -241,19 +182,14 @@ blocks_add_tx(struct req *r, const struct peer *peer, void *ctx)
 {
 	long long me = r->session->user_id;
 	struct cancelled *gone = ctx;
-	struct db_param p[4] = {DB_INT(me), DB_INT(peer->id), DB_INT(peer->id), DB_INT(me)};
-	struct db_col c[2] = {DB_COL_INT(&gone->id), DB_COL_INT(&gone->from)};
-	struct db_result res;
 	enum err e;
 
 	memset(gone, 0, sizeof(*gone));
-	if (db_run(r->db, STMT_BLOCK_INSERT, p, 2, NULL, 0, NULL, NULL, &res) != DB_OK)
+	if (sql_block_insert(r->db, me, peer->id, &gone->added) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	gone->added = res.affected == 1;
 	if ((e = friends_end(r, peer, &gone->ended)) != ERR_OK)
 		return e;
-	return db_run(r->db, STMT_REQUEST_DELETE_PAIR, p, 4, c, 2, cancelled_row, gone, NULL) == DB_OK ?
-	    ERR_OK : ERR_DB_UNAVAILABLE;
+	return friends_db(sql_request_delete_pair(r->db, me, peer->id, &gone->requests));
 }
 
 enum err
@@ -270,12 +206,13 @@ blocks_add(struct req *r)
 		return e;
 	if (gone.ended)
 		friends_removed(r, &peer);
-	for (size_t i = 0; i < gone.n; i++) {
+	for (size_t i = 0; i < gone.requests.n; i++) {
+		int mine = gone.requests.froms[i] == me;
 		json_t *ev = json_pack("{s:s, s:I, s:s, s:o, s:o}", "type", "request", "id",
-		    (json_int_t)gone.ids[i], "state", "cancelled",
-		    "from", gone.froms[i] == me ? friends_user_json(me, r->session->username) :
+		    (json_int_t)gone.requests.ids[i], "state", "cancelled",
+		    "from", mine ? friends_user_json(me, r->session->username) :
 		    friends_user_json(peer.id, peer.username),
-		    "to", gone.froms[i] == me ? friends_user_json(peer.id, peer.username) :
+		    "to", mine ? friends_user_json(peer.id, peer.username) :
 		    friends_user_json(me, r->session->username));
 
 		event_publish_many(r, (const long long[]){me, peer.id}, 2, ev);
@@ -288,19 +225,15 @@ enum err
 blocks_remove(struct req *r)
 {
 	struct peer peer;
-	struct db_param p[2];
-	struct db_result res;
+	int removed;
 	enum err e;
 
 	if ((e = friends_peer(r, r->captures[0], &peer)) != ERR_OK)
 		return e;
-	p[0] = DB_INT(r->session->user_id);
-	p[1] = DB_INT(peer.id);
-	if (db_run(r->db, STMT_BLOCK_DELETE, p, 2, NULL, 0, NULL, NULL, &res) != DB_OK)
+	if (sql_block_delete(r->db, r->session->user_id, peer.id, &removed) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	if (res.affected == 0) {
+	if (!removed)
 		return req_refuse(r, ERR_NOT_FOUND, "You have not blocked this user.");
-	}
 	r->status = 204;
 	return ERR_OK;
 }

@@ -29,18 +29,11 @@
 
 #include "err.h"
 #include "req.h"
+#include "sql_social.h"
 
 struct peer {
 	long long id;
 	char username[33];	/* as registered, whatever case the caller used */
-};
-
-struct relation {
-	long long friends;	/* 1 when friends */
-	long long request_out;	/* id of the caller's pending request to the peer, or 0 */
-	long long request_in;	/* id of the peer's pending request to the caller, or 0 */
-	long long blocking;	/* 1 when the caller blocks the peer */
-	long long blocked;	/* 1 when the peer blocks the caller */
 };
 
 /*
@@ -57,8 +50,8 @@ enum err friends_peer_by_id(struct req *, long long id, struct peer *);
  * ERR_DB_UNAVAILABLE. */
 enum err friends_lock_pair(struct req *, long long a, long long b, int share);
 
-/* What a is to b. ERR_OK or ERR_DB_UNAVAILABLE. */
-enum err friends_relation(struct req *, long long a, long long b, struct relation *);
+/* What a is to b (the caller is a). ERR_OK or ERR_DB_UNAVAILABLE. */
+enum err friends_relation(struct req *, long long a, long long b, struct sql_relation *);
 
 /* {"user_id", "username"} */
 json_t *friends_user_json(long long id, const char *username);

@@ -22,6 +22,7 @@
 #include "jwk.h"
 #include "ratelimit.h"
 #include "session.h"
+#include "sql_social.h"
 
 #define KEY_RATE 6	/* key changes per minute, after a burst of KEY_BURST */
 #define KEY_BURST 10
@@ -46,14 +47,9 @@ const struct field key_query[] = {
 	{NULL, 0, 0, 0, 0, NULL, NULL},
 };
 
-struct key_row {
-	long long id;
-	char jwk[256], created[32];
-	json_t *list;		/* history: rows are appended here */
-};
-
+/* {key_id, jwk, created_at}, as sql_key_history() shows each key too. */
 static json_t *
-key_json(const struct key_row *k)
+key_json(const struct sql_key *k)
 {
 	json_t *jwk = json_loads(k->jwk, 0, NULL);
 
@@ -61,35 +57,13 @@ key_json(const struct key_row *k)
 	    "jwk", jwk, "created_at", k->created);
 }
 
-static int
-key_row(void *ctx)
-{
-	struct key_row *k = ctx;
-	json_t *j = key_json(k);
-
-	return j == NULL || json_array_append_new(k->list, j) != 0;
-}
-
-/* One key query for user uid: ERR_OK (rows > 0 or not), ERR_DB_UNAVAILABLE. */
-static enum err
-key_query_run(struct req *r, enum db_stmt st, long long uid, long long id, struct key_row *k,
-    db_row_fn fn, struct db_result *res)
-{
-	struct db_param p[2] = {DB_INT(uid), DB_INT(id)};
-	struct db_col c[3] = {DB_COL_INT(&k->id), DB_COL_STR(k->jwk), DB_COL_STR(k->created)};
-
-	return db_run(r->db, st, p, st == STMT_KEY_BY_ID ? 2 : 1, c, 3, fn, k, res) == DB_OK ?
-	    ERR_OK : ERR_DB_UNAVAILABLE;
-}
-
 enum err
 keys_put(struct req *r)
 {
 	long long me = r->session->user_id;
 	char canon[JWK_CANON_MAX], msg[160], detail[48];
-	struct key_row cur = {0};
-	struct db_param p[2];
-	struct db_result res;
+	struct sql_key cur;
+	long long id;
 	const char *why;
 	json_t *ev;
 	enum err e;
@@ -100,20 +74,16 @@ keys_put(struct req *r)
 		snprintf(msg, sizeof(msg), "%s (%s)", err_strerror(e), why);
 		return req_refuse(r, e, msg);
 	}
-	if ((e = key_query_run(r, STMT_KEY_CURRENT, me, 0, &cur, NULL, &res)) != ERR_OK)
-		return e;
-	if (res.rows == 1 && strcmp(cur.jwk, canon) == 0) {
+	if (sql_key_current(r->db, me, &cur) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	if (cur.id != 0 && strcmp(cur.jwk, canon) == 0) {
 		req_json(r, 200, key_json(&cur));
 		return ERR_OK;
 	}
 	if ((e = ratelimit_take(r, "key", KEY_RATE, KEY_BURST)) != ERR_OK)
 		return e;
-	p[0] = DB_INT(me);
-	p[1] = DB_STR(canon);
-	if (db_run(r->db, STMT_KEY_INSERT, p, 2, NULL, 0, NULL, NULL, &res) != DB_OK)
+	if (sql_key_insert(r->db, me, canon, &id) != DB_OK || sql_key_by_id(r->db, me, id, &cur) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	if ((e = key_query_run(r, STMT_KEY_BY_ID, me, res.insert_id, &cur, NULL, &res)) != ERR_OK)
-		return e;
 	snprintf(detail, sizeof(detail), "key_id=%lld", cur.id);
 	audit_log(r, me, "key_change", detail);
 	ev = json_pack("{s:s, s:I, s:s, s:I}", "type", "key", "user_id", (json_int_t)me,
@@ -130,7 +100,7 @@ keys_put(struct req *r)
 static enum err
 key_owner(struct req *r, struct peer *owner)
 {
-	struct relation rel;
+	struct sql_relation rel;
 	enum err e = friends_peer(r, r->captures[0], owner);
 
 	if (e == ERR_YOURSELF)
@@ -148,19 +118,17 @@ enum err
 keys_get(struct req *r)
 {
 	const char *id = query_get(&r->query, "id");
-	struct key_row k = {0};
-	struct db_result res;
+	struct sql_key k;
 	struct peer owner;
 	json_t *j;
 	enum err e;
 
 	if ((e = key_owner(r, &owner)) != ERR_OK)
 		return e;
-	e = id != NULL ? key_query_run(r, STMT_KEY_BY_ID, owner.id, strtoll(id, NULL, 10), &k, NULL, &res) :
-	    key_query_run(r, STMT_KEY_CURRENT, owner.id, 0, &k, NULL, &res);
-	if (e != ERR_OK)
-		return e;
-	if (res.rows != 1)
+	if ((id != NULL ? sql_key_by_id(r->db, owner.id, strtoll(id, NULL, 10), &k) :
+	    sql_key_current(r->db, owner.id, &k)) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	if (k.id == 0)
 		return ERR_NO_KEY;
 	if ((j = key_json(&k)) == NULL)
 		return ERR_INTERNAL;
@@ -172,19 +140,19 @@ keys_get(struct req *r)
 enum err
 keys_history(struct req *r)
 {
-	struct key_row k = {.list = json_array()};
-	struct db_result res;
 	struct peer owner;
+	json_t *list;
 	enum err e;
 
-	if (k.list == NULL)
-		return ERR_INTERNAL;
-	if ((e = key_owner(r, &owner)) != ERR_OK ||
-	    (e = key_query_run(r, STMT_KEY_HISTORY, owner.id, 0, &k, key_row, &res)) != ERR_OK) {
-		json_decref(k.list);
+	if ((e = key_owner(r, &owner)) != ERR_OK)
 		return e;
+	if ((list = json_array()) == NULL)
+		return ERR_INTERNAL;
+	if (sql_key_history(r->db, owner.id, list) != DB_OK) {
+		json_decref(list);
+		return ERR_DB_UNAVAILABLE;
 	}
 	req_json(r, 200, json_pack("{s:o, s:o}", "user", friends_user_json(owner.id, owner.username),
-	    "keys", k.list));
+	    "keys", list));
 	return ERR_OK;
 }

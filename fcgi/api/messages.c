@@ -22,11 +22,12 @@
 #include "handlers.h"
 #include "ratelimit.h"
 #include "session.h"
+#include "sql_messages.h"
 #include "user.h"
 
-#define MSG_IV 12
-#define MSG_MAC 32
-#define MSG_CT_MAX 16384
+#define MSG_IV SQL_MSG_IV	/* the byte sizes are the table's */
+#define MSG_MAC SQL_MSG_MAC
+#define MSG_CT_MAX SQL_MSG_CT_MAX
 #define MSG_INT_MAX 9007199254740991LL	/* 2^53 - 1: exact in every JSON reader */
 #define MSG_PAGE 50
 #define MSG_PAGE_MAX 200
@@ -142,60 +143,45 @@ messages_send_tx(void *ctx)
 	struct send *s = ctx;
 	struct req *r = s->r;
 	const struct config *cfg = r->cfg;
-	long long me = r->session->user_id, friends = 0, own_key = 0, their_key = 0;
-	struct db_param p[13];
-	struct db_col c[3] = {DB_COL_INT(&friends), DB_COL_INT(&own_key), DB_COL_INT(&their_key)};
-	struct db_col t = DB_COL_STR(s->created);
-	struct db_result res;
+	long long me = r->session->user_id;
+	struct sql_message_check ok;
+	struct sql_message m = {
+		.sender = me, .recipient = s->peer.id, .kind = s->kind,
+		.sender_key = s->skey, .recipient_key = s->rkey,
+		.epoch = fields_int(r->in, "epoch", 0), .counter = fields_int(r->in, "counter", 0),
+		.iv = s->iv, .ivlen = sizeof(s->iv), .ct = s->ct, .ctlen = (size_t)s->ctlen,
+		.mac = s->mac, .maclen = sizeof(s->mac),
+		.mac2 = s->rekey ? s->mac2 : NULL, .mac2len = s->rekey ? sizeof(s->mac2) : 0,
+	};
+	int duplicate;
 	enum err e;
 
 	s->bad_key = 0;
 	s->id = 0;
 	if ((e = friends_lock_pair(r, me, s->peer.id, 1)) != ERR_OK)
 		return e;
-	p[0] = DB_INT(me);
-	p[1] = DB_INT(s->peer.id);
-	p[2] = DB_INT(s->skey);
-	p[3] = DB_INT(me);
-	p[4] = DB_INT(s->rkey);
-	p[5] = DB_INT(s->peer.id);
-	if (db_run(r->db, STMT_MESSAGE_CHECK, p, 6, c, 3, NULL, NULL, NULL) != DB_OK)
+	if (sql_message_check(r->db, me, s->peer.id, s->skey, s->rkey, &ok) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	if (!friends)
+	if (!ok.friends)
 		return ERR_NOT_FRIENDS;
-	if (!own_key || !their_key) {
-		s->bad_key = !own_key ? 1 : 2;
+	if (!ok.sender_key || !ok.recipient_key) {
+		s->bad_key = !ok.sender_key ? 1 : 2;
 		return ERR_KEY_NOT_OWNED;
 	}
 	if ((e = ratelimit_try(r, "send", cfg->send_rate, cfg->send_burst, &s->retry_after)) != ERR_OK)
 		return e;
 
-	p[0] = DB_INT(me);
-	p[1] = DB_INT(s->peer.id);
-	p[2] = DB_STR(s->kind);
-	p[3] = DB_INT(s->skey);
-	p[4] = DB_INT(s->rkey);
-	p[5] = DB_INT(fields_int(r->in, "epoch", 0));
-	p[6] = DB_INT(fields_int(r->in, "counter", 0));
-	p[7] = DB_BLOB(s->iv, sizeof(s->iv));
-	p[8] = DB_BLOB(s->ct, (size_t)s->ctlen);
-	p[9] = DB_BLOB(s->mac, sizeof(s->mac));
-	p[10] = s->rekey ? DB_BLOB(s->mac2, sizeof(s->mac2)) : DB_NULL;
-	p[11] = DB_INT(me);
-	p[12] = DB_INT(s->peer.id);
-	switch (db_run(r->db, STMT_MESSAGE_INSERT, p, 13, NULL, 0, NULL, NULL, &res)) {
+	switch (sql_message_insert(r->db, &m, &s->id, &duplicate)) {
 	case DB_OK:
 		break;
 	case DB_FAILED:
-		return res.err == DB_ER_DUP_ENTRY ? ERR_REPLAY : ERR_INTERNAL;
+		return duplicate ? ERR_REPLAY : ERR_INTERNAL;
 	default:
 		return ERR_DB_UNAVAILABLE;
 	}
-	if (res.affected != 1)
+	if (s->id == 0)
 		return ERR_NOT_FRIENDS;
-	s->id = res.insert_id;
-	p[0] = DB_INT(s->id);
-	return db_run(r->db, STMT_MESSAGE_TIME, p, 1, &t, 1, NULL, NULL, NULL) == DB_OK ?
+	return sql_message_time(r->db, s->id, s->created, sizeof(s->created)) == DB_OK ?
 	    ERR_OK : ERR_DB_UNAVAILABLE;
 }
 
@@ -251,124 +237,47 @@ messages_post(struct req *r)
 
 /* --- GET /api/messages ---------------------------------------------------- */
 
-struct msg_row {
-	long long id, sender, recipient, skey, rkey, epoch, counter;
-	char kind[8], created[32];
-	unsigned char iv[MSG_IV], mac[MSG_MAC], mac2[MSG_MAC], ct[MSG_CT_MAX];
-	size_t ivlen, maclen, mac2len, ctlen;
-	char text[B64URL_LEN(MSG_CT_MAX) + 1];
-	json_t *list;
-	long long limit, got;
-};
-
-static json_t *
-msg_b64(struct msg_row *m, const unsigned char *b, size_t n)
-{
-	b64url_encode(b, n, m->text);
-	return json_string(m->text);
-}
-
-static int
-msg_row(void *ctx)
-{
-	struct msg_row *m = ctx;
-	json_t *j;
-
-	/* One row past the page says there is more. */
-	if (++m->got > m->limit)
-		return 1;
-	j = json_pack("{s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:s}",
-	    "id", (json_int_t)m->id, "sender_id", (json_int_t)m->sender,
-	    "recipient_id", (json_int_t)m->recipient, "kind", m->kind,
-	    "sender_key_id", (json_int_t)m->skey, "recipient_key_id", (json_int_t)m->rkey,
-	    "epoch", (json_int_t)m->epoch, "counter", (json_int_t)m->counter,
-	    "iv", msg_b64(m, m->iv, m->ivlen), "ciphertext", msg_b64(m, m->ct, m->ctlen),
-	    "mac", msg_b64(m, m->mac, m->maclen), "created_at", m->created);
-	if (j != NULL && m->mac2len > 0)
-		json_object_set_new(j, "mac2", msg_b64(m, m->mac2, m->mac2len));
-	return j == NULL || json_array_append_new(m->list, j) != 0;
-}
-
-/* The caller's and the peer's markers of one conversation. */
-static enum err
-msg_markers(struct req *r, long long peer, long long *read, long long *peer_delivered,
-    long long *peer_read)
-{
-	long long me = r->session->user_id;
-	struct db_param p[6] = {DB_INT(me), DB_INT(peer), DB_INT(peer), DB_INT(me), DB_INT(peer), DB_INT(me)};
-	struct db_col c[3] = {DB_COL_INT(read), DB_COL_INT(peer_delivered), DB_COL_INT(peer_read)};
-
-	return db_run(r->db, STMT_MARKERS, p, 6, c, 3, NULL, NULL, NULL) == DB_OK ?
-	    ERR_OK : ERR_DB_UNAVAILABLE;
-}
-
 enum err
 messages_list(struct req *r)
 {
 	const char *after = query_get(&r->query, "after"), *before = query_get(&r->query, "before");
 	const char *limit = query_get(&r->query, "limit");
-	long long me = r->session->user_id, lo, hi, lim, read = 0, pdel = 0, pread = 0;
-	struct msg_row *m;
+	long long me = r->session->user_id, lo, hi, lim;
+	struct sql_markers mk;
 	struct peer peer;
-	struct db_param p[11];
-	struct db_col c[13];
-	enum db_stmt st;
+	json_t *list;
+	int more = 0;
+	enum db_rc rc;
 	enum err e;
 
 	if ((e = friends_peer(r, query_get(&r->query, "with"), &peer)) != ERR_OK)
 		return e == ERR_YOURSELF ? ERR_NOT_FRIENDS : e;
-	if ((m = arena_alloc(r->arena, sizeof(*m))) == NULL || (m->list = json_array()) == NULL)
+	if ((list = json_array()) == NULL)
 		return ERR_INTERNAL;
 	lo = after ? strtoll(after, NULL, 10) : 0;
 	hi = before ? strtoll(before, NULL, 10) : MSG_INT_MAX + 1;
 	lim = limit ? strtoll(limit, NULL, 10) : MSG_PAGE;
-	m->limit = lim;
-	m->got = 0;
 	/* `after` pages forward from a cursor; otherwise back from the newest or `before`. */
-	st = after ? STMT_MESSAGES_OLDEST : STMT_MESSAGES_NEWEST;
-	p[0] = DB_INT(me);
-	p[1] = DB_INT(peer.id);
-	p[2] = DB_INT(lo);
-	p[3] = DB_INT(hi);
-	p[4] = DB_INT(lim + 1);
-	p[5] = DB_INT(peer.id);
-	p[6] = DB_INT(me);
-	p[7] = DB_INT(lo);
-	p[8] = DB_INT(hi);
-	p[9] = DB_INT(lim + 1);
-	p[10] = DB_INT(lim + 1);
-	c[0] = DB_COL_INT(&m->id);
-	c[1] = DB_COL_INT(&m->sender);
-	c[2] = DB_COL_INT(&m->recipient);
-	c[3] = DB_COL_STR(m->kind);
-	c[4] = DB_COL_INT(&m->skey);
-	c[5] = DB_COL_INT(&m->rkey);
-	c[6] = DB_COL_INT(&m->epoch);
-	c[7] = DB_COL_INT(&m->counter);
-	c[8] = DB_COL_BLOB(m->iv, &m->ivlen);
-	c[9] = DB_COL_BLOB(m->ct, &m->ctlen);
-	c[10] = DB_COL_BLOB(m->mac, &m->maclen);
-	c[11] = DB_COL_BLOB(m->mac2, &m->mac2len);
-	c[12] = DB_COL_STR(m->created);
-	if (db_run(r->db, st, p, 11, c, 13, msg_row, m, NULL) != DB_OK ||
-	    msg_markers(r, peer.id, &read, &pdel, &pread) != ERR_OK) {
-		json_decref(m->list);
+	rc = after ? sql_messages_oldest(r->db, me, peer.id, lo, hi, lim, list, &more) :
+	    sql_messages_newest(r->db, me, peer.id, lo, hi, lim, list, &more);
+	if (rc != DB_OK || sql_markers(r->db, me, peer.id, &mk) != DB_OK) {
+		json_decref(list);
 		return ERR_DB_UNAVAILABLE;
 	}
-	if (st == STMT_MESSAGES_NEWEST) {	/* pages read oldest first */
-		size_t n = json_array_size(m->list);
+	if (!after) {	/* pages read oldest first */
+		size_t n = json_array_size(list);
 
 		for (size_t i = 0; i < n / 2; i++) {
-			json_t *a = json_incref(json_array_get(m->list, i));
+			json_t *a = json_incref(json_array_get(list, i));
 
-			json_array_set(m->list, i, json_array_get(m->list, n - 1 - i));
-			json_array_set_new(m->list, n - 1 - i, a);
+			json_array_set(list, i, json_array_get(list, n - 1 - i));
+			json_array_set_new(list, n - 1 - i, a);
 		}
 	}
-	req_json(r, 200, json_pack("{s:o, s:b, s:o, s:I, s:I, s:I}", "messages", m->list,
-	    "more", m->got > m->limit, "with", friends_user_json(peer.id, peer.username),
-	    "read_upto", (json_int_t)read, "peer_delivered_upto", (json_int_t)pdel,
-	    "peer_read_upto", (json_int_t)pread));
+	req_json(r, 200, json_pack("{s:o, s:b, s:o, s:I, s:I, s:I}", "messages", list,
+	    "more", more, "with", friends_user_json(peer.id, peer.username),
+	    "read_upto", (json_int_t)mk.read, "peer_delivered_upto", (json_int_t)mk.peer_delivered,
+	    "peer_read_upto", (json_int_t)mk.peer_read));
 	return ERR_OK;
 }
 
@@ -379,26 +288,13 @@ messages_mark(struct req *r, int read)
 {
 	long long me = r->session->user_id, delivered = 0, mine = 0, unread = 0;
 	struct peer peer;
-	struct db_param p[6];
-	struct db_col m[2] = {DB_COL_INT(&delivered), DB_COL_INT(&mine)};
-	struct db_col c = DB_COL_INT(&unread);
 	enum err e;
 
 	if ((e = friends_peer(r, fields_str(r->in, "with"), &peer)) != ERR_OK)
 		return e;
-	p[0] = DB_INT(me);
-	p[1] = DB_INT(peer.id);
-	p[2] = DB_INT(read);
-	p[3] = DB_INT(peer.id);
-	p[4] = DB_INT(me);
-	p[5] = DB_INT(fields_int(r->in, "upto", 0));
-	if (db_run(r->db, STMT_MARKER_SET, p, 6, NULL, 0, NULL, NULL, NULL) != DB_OK ||
-	    db_run(r->db, STMT_MARKER_GET, p, 2, m, 2, NULL, NULL, NULL) != DB_OK)
-		return ERR_DB_UNAVAILABLE;
-	p[0] = DB_INT(peer.id);
-	p[1] = DB_INT(me);
-	p[2] = DB_INT(mine);
-	if (db_run(r->db, STMT_UNREAD, p, 3, &c, 1, NULL, NULL, NULL) != DB_OK)
+	if (sql_marker_set(r->db, me, peer.id, fields_int(r->in, "upto", 0), read) != DB_OK ||
+	    sql_marker_get(r->db, me, peer.id, &delivered, &mine) != DB_OK ||
+	    sql_unread(r->db, peer.id, me, mine, &unread) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	event_publish(r, peer.id, json_pack("{s:s, s:I, s:I, s:I}", "type", "receipt",
 	    "user_id", (json_int_t)me, "delivered_upto", (json_int_t)delivered, "read_upto", (json_int_t)mine));

@@ -4,11 +4,11 @@
 #include <jansson.h>
 
 #include "config.h"
-#include "db.h"
 #include "event.h"
 #include "log.h"
 #include "presence.h"
 #include "session.h"
+#include "sql_social.h"
 
 static void
 presence_announce(struct req *r, long long uid, const char *username, int online)
@@ -21,11 +21,10 @@ void
 presence_seen(struct req *r)
 {
 	struct session *s = r->session;
-	struct db_param p = DB_INT(s->user_id);
 
 	if (s->seen_age < PRESENCE_REFRESH)
 		return;
-	if (db_run(r->db, STMT_USER_SEEN, &p, 1, NULL, 0, NULL, NULL, NULL) != DB_OK) {
+	if (sql_user_seen(r->db, s->user_id) != DB_OK) {
 		log_msg(LOG_WARN, "rid=%s presence: cannot mark user %lld seen", r->id, s->user_id);
 		return;
 	}
@@ -37,14 +36,12 @@ presence_seen(struct req *r)
 void
 presence_left(struct req *r, long long uid)
 {
-	struct db_param p[4] = {DB_INT(uid), DB_INT(uid), DB_INT(r->cfg->session_idle),
-	    DB_INT(r->cfg->session_max)};
-	struct db_result res;
+	int offline;
 
-	if (db_run(r->db, STMT_USER_UNSEEN, p, 4, NULL, 0, NULL, NULL, &res) != DB_OK) {
+	if (sql_user_unseen(r->db, uid, r->cfg->session_idle, r->cfg->session_max, &offline) != DB_OK) {
 		log_msg(LOG_WARN, "rid=%s presence: cannot mark user %lld offline", r->id, uid);
 		return;
 	}
-	if (res.affected == 1 && r->session != NULL)
+	if (offline && r->session != NULL)
 		presence_announce(r, uid, r->session->username, 0);
 }

@@ -34,6 +34,8 @@ declare -A deps=(
 	[tmpl]="fcgi/core/tmpl.c fcgi/lib/buf.c fcgi/lib/utf8.c"
 	[b64]="fcgi/lib/b64.c"
 )
+# presence.c and event.c reach the database through the store's typed statements.
+deps[router]+=" fcgi/store/sql_social.c fcgi/core/dbjson.c"
 harnesses="query cookie fields router tmpl b64"
 
 passed=0
