@@ -360,15 +360,8 @@ sessions_list(struct req *r)
 {
 	json_t *list = json_array();
 
-	if (list == NULL)
-		return ERR_INTERNAL;
-	if (sql_session_list(r->db, r->session->user_id, r->session->id, r->cfg->session_idle,
-	    r->cfg->session_max, list) != DB_OK) {
-		json_decref(list);
-		return ERR_DB_UNAVAILABLE;
-	}
-	req_json(r, 200, json_pack("{s:o}", "sessions", list));
-	return ERR_OK;
+	return req_json_list(r, "sessions", sql_session_list(r->db, r->session->user_id, r->session->id,
+	    r->cfg->session_idle, r->cfg->session_max, list), list);
 }
 
 static int

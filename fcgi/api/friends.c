@@ -93,14 +93,7 @@ friends_list(struct req *r)
 {
 	json_t *list = json_array();
 
-	if (list == NULL)
-		return ERR_INTERNAL;
-	if (sql_friend_list(r->db, r->session->user_id, list) != DB_OK) {
-		json_decref(list);
-		return ERR_DB_UNAVAILABLE;
-	}
-	req_json(r, 200, json_pack("{s:o}", "friends", list));
-	return ERR_OK;
+	return req_json_list(r, "friends", sql_friend_list(r->db, r->session->user_id, list), list);
 }
 
 /* --- DELETE /api/friends/{username} -------------------------------------- */
@@ -156,14 +149,7 @@ blocks_list(struct req *r)
 {
 	json_t *list = json_array();
 
-	if (list == NULL)
-		return ERR_INTERNAL;
-	if (sql_block_list(r->db, r->session->user_id, list) != DB_OK) {
-		json_decref(list);
-		return ERR_DB_UNAVAILABLE;
-	}
-	req_json(r, 200, json_pack("{s:o}", "blocks", list));
-	return ERR_OK;
+	return req_json_list(r, "blocks", sql_block_list(r->db, r->session->user_id, list), list);
 }
 
 /* What a block ended: the requests between the two, and maybe a friendship. */

@@ -248,7 +248,7 @@ mfa_failed(struct mfa *m, enum err why)
 		rc = sql_ticket_attempt(m->r->db, m->hash);
 	if (rc != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	if (!m->th.hard && (e = throttle_fail(m->r, m->t.username, m->t.user_id, &m->failures)) != ERR_OK)
+	if (!m->th.hard && (e = throttle_fail(m->r, m->t.username, &m->failures)) != ERR_OK)
 		return e;
 	return ERR_OK;
 }
@@ -264,7 +264,11 @@ login_mfa_tx(void *ctx)
 	m->failures = 0;
 	if ((e = ticket_get(r, fields_str(r->in, "mfa_ticket"), m->hash, &m->t)) != ERR_OK)
 		return e;
-	if ((e = throttle_get(r, m->t.username, 0, &m->th)) != ERR_OK)
+	/* The name's row for update, after the ticket (nothing takes them the
+	 * other way round): guesses on many tickets of one name at once are
+	 * decided one at a time, each seeing the lockout the one before set. */
+	if ((e = throttle_ensure(r, m->t.username)) != ERR_OK ||
+	    (e = throttle_get(r, m->t.username, 1, &m->th)) != ERR_OK)
 		return e;
 	if (m->th.retry_after > 0 && !m->th.hard)
 		return ERR_LOCKED;
@@ -308,6 +312,8 @@ login_mfa(struct req *r)
 		return e;
 	if (m->outcome != ERR_OK) {
 		audit_log(r, m->t.user_id, "mfa_failure", method);
+		if (!m->th.hard)
+			throttle_audit(r, m->t.user_id, m->failures);
 		return m->th.hard ? m->outcome : throttle_refuse(r, m->outcome, m->failures);
 	}
 	if ((e = session_create(r, m->u.id, m->u.username)) != ERR_OK)

@@ -3,7 +3,9 @@
  * process), with its prepared statements.
  *
  * SQL lives in one enum-indexed table of `?` statements (db.c), prepared once
- * per connection, each with a name the log uses.
+ * per connection, each with a name the log uses; fcgi/store/sql_*.c has one
+ * small typed function per statement, and nothing above the store binds
+ * parameters itself.
  *
  * The failure rules, all here:
  * - A wait for a row lock ends (1205) after db_lock_wait(), under half the

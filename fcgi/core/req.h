@@ -101,6 +101,9 @@ enum err req_refuse_for(struct req *, enum err e, long long seconds);
 /* The JSON answer of error e and the request's refusal details, with its
  * status and Retry-After: what dispatch() sends for a refused request. */
 void req_error(struct req *, enum err e, const char *message);
+/* Answers 200 {name: list} for a list a statement filled (rc its result):
+ * ERR_OK; ERR_INTERNAL when list is NULL; ERR_DB_UNAVAILABLE (list released). */
+enum err req_json_list(struct req *, const char *name, int rc, json_t *list);
 /* Sets status and an HTML body (already escaped by the template renderer). */
 void req_html(struct req *, int status, const char *html, size_t len);
 /* Adds a response header; name and value must not hold CR or LF. */

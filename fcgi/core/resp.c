@@ -76,6 +76,19 @@ req_error(struct req *r, enum err e, const char *message)
 	}
 }
 
+enum err
+req_json_list(struct req *r, const char *name, int rc, json_t *list)
+{
+	if (list == NULL)
+		return ERR_INTERNAL;
+	if (rc != 0) {
+		json_decref(list);
+		return ERR_DB_UNAVAILABLE;
+	}
+	req_json(r, 200, json_pack("{s:o}", name, list));
+	return ERR_OK;
+}
+
 void
 req_html(struct req *r, int status, const char *html, size_t len)
 {

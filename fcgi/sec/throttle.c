@@ -106,7 +106,7 @@ throttle_settle_tx(void *ctx)
 	if (sql_throttle_checked(a->r->db, a->name) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	if (!a->ok)
-		return a->t->hard ? ERR_OK : throttle_fail(a->r, a->name, a->user_id, &a->failures);
+		return a->t->hard ? ERR_OK : throttle_fail(a->r, a->name, &a->failures);
 	return a->reset ? throttle_reset(a->r, a->name) : ERR_OK;
 }
 
@@ -117,6 +117,8 @@ throttle_settle(struct req *r, const char *name, long long user_id, int ok, int 
 	struct admit a = {.r = r, .name = name, .t = &t, .user_id = user_id, .ok = ok, .reset = reset};
 	enum err e = db_tx(r->db, "throttle_settle", throttle_settle_tx, &a);
 
+	if (e == ERR_OK && !ok && !t.hard)
+		throttle_audit(r, user_id, a.failures);
 	if (failures != NULL)
 		*failures = a.failures;
 	return e;
@@ -196,10 +198,9 @@ throttle_addr_clear(struct req *r)
 }
 
 enum err
-throttle_fail(struct req *r, const char *name, long long user_id, long long *failures_out)
+throttle_fail(struct req *r, const char *name, long long *failures_out)
 {
 	long long failures = 0, delay;
-	char detail[64];
 
 	if (sql_throttle_fail(r->db, name, &failures) != DB_OK || throttle_addr_fail(r) != ERR_OK)
 		return ERR_DB_UNAVAILABLE;
@@ -208,12 +209,21 @@ throttle_fail(struct req *r, const char *name, long long user_id, long long *fai
 	delay = throttle_delay(failures);
 	if (delay == 0)
 		return ERR_OK;
-	if (sql_throttle_set_lock(r->db, name, delay, failures >= THROTTLE_HARD) != DB_OK)
-		return ERR_DB_UNAVAILABLE;
+	return sql_throttle_set_lock(r->db, name, delay, failures >= THROTTLE_HARD) == DB_OK ?
+	    ERR_OK : ERR_DB_UNAVAILABLE;
+}
+
+void
+throttle_audit(struct req *r, long long user_id, long long failures)
+{
+	long long delay = throttle_delay(failures);
+	char detail[64];
+
+	if (delay == 0)
+		return;
 	snprintf(detail, sizeof(detail), "failures=%lld seconds=%lld%s", failures, delay,
 	    failures >= THROTTLE_HARD ? " hard" : "");
 	audit_log(r, user_id, "lockout", detail);
-	return ERR_OK;
 }
 
 enum err

@@ -68,9 +68,12 @@ enum err throttle_settle(struct req *, const char *name, long long user_id, int 
     long long *failures);
 /* Inside db_tx(), first: makes the name's row exist and locks it for update. */
 enum err throttle_ensure(struct req *, const char *name);
-/* Counts one failure of the name (and of the client's address), sets the
- * lockout and audits it; the name's count after it goes to *failures. */
-enum err throttle_fail(struct req *, const char *name, long long user_id, long long *failures);
+/* Inside db_tx(): counts one failure of the name (and of the client's
+ * address) and sets the lockout it starts; the name's count after it goes to
+ * *failures. */
+enum err throttle_fail(struct req *, const char *name, long long *failures);
+/* After the commit: audits the lockout that `failures` started, if any. */
+void throttle_audit(struct req *, long long user_id, long long failures);
 /* after-failures: takes the address's one CAPTCHA-free try of the window
  * (committed at once, before the password is checked): 1 when taken, 0 when
  * the address tried or failed recently (a CAPTCHA is needed), -1 (503). */

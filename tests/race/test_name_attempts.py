@@ -82,3 +82,28 @@ def test_parallel_reauthentication_guesses_are_counted_like_logins(clients, acco
     assert_no_fault_logged(logs)
     if len(wrong) == FREE:
         assert_error(thief.post("/api/account/recovery-codes", {"code": user.code()}), 429, "locked")
+
+
+def test_second_factor_guesses_on_many_tickets_at_once_stop_at_the_lockout(clients, account, stack):
+    """Someone who knows the password holds ten tickets and sends one wrong
+    code on each at once: the name's row is taken after the ticket's, so the
+    guesses are decided one at a time and the fifth failure's lockout stops
+    the rest."""
+    _, user = account
+    tickets = [Client(stack).ticket(user) for _ in range(10)]
+    clear_of_step_edge()
+    guess = wrong_code(user.secret)
+    marks = log_marks(stack)
+    answers = at_once(*[lambda t=t: Client(stack).post("/api/login/mfa", {"mfa_ticket": t, "method": "totp",
+                                                                         "code": guess})
+                        for t in tickets])
+    assert_no_failure(answers)
+    wrong = [r for r in answers if r.status_code == 401]
+    for r in wrong:
+        assert_error(r, 401, "code_wrong")
+    for r in answers:
+        if r.status_code != 401:
+            assert_error(r, 429, "locked")
+    assert len(wrong) == FREE, [(r.status_code, r.text) for r in answers]
+    assert throttle(stack, user.username)["failures"] == FREE
+    assert_no_fault_logged(logged_since(marks))
