@@ -2,7 +2,7 @@
  * db: one MariaDB connection per worker thread (and one for the purge
  * process), with its prepared statements.
  *
- * SQL lives in one enum-indexed table of `?` statements (db.c), prepared once
+ * SQL lives in one enum-indexed table of `?` statements (stmt.c), prepared once
  * per connection, each with a name the log uses; fcgi/store/sql_*.c has one
  * small typed function per statement, and nothing above the store binds
  * parameters itself.

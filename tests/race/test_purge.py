@@ -305,8 +305,8 @@ def explain_rows(tag):
 
 
 def statements():
-    """The SQL of db.c's statement table, by name (entries made of string literals only)."""
-    text = (ROOT / "fcgi" / "core" / "db.c").read_text()
+    """The SQL of stmt.c's statement table, by name (entries made of string literals only)."""
+    text = (ROOT / "fcgi" / "core" / "stmt.c").read_text()
     out = {}
     for m in re.finditer(r'\[(STMT_\w+)\]\s*=\s*((?:"(?:[^"\\]|\\.)*"\s*)+),', text):
         out[m.group(1)] = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(2)))
