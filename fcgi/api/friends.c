@@ -22,10 +22,16 @@ friends_db(enum db_rc rc)
 enum err
 friends_peer(struct req *r, const char *name, struct peer *p)
 {
+	const struct session *s = r->session;
+
 	memset(p, 0, sizeof(*p));
 	if (!user_name_valid(name, strlen(name)))
 		return ERR_UNKNOWN_USER;
-	if (sql_user_active_by_name(r->db, name, &p->id, p->username, sizeof(p->username)) != DB_OK)
+	/* Resolved with the session when the route names it (router.h). */
+	if (s->peer_asked != NULL && strcmp(s->peer_asked, name) == 0) {
+		p->id = s->peer_id;
+		memcpy(p->username, s->peer_name, sizeof(p->username));
+	} else if (sql_user_active_by_name(r->db, name, &p->id, p->username, sizeof(p->username)) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	if (p->id == 0)
 		return ERR_UNKNOWN_USER;
@@ -45,9 +51,9 @@ friends_peer_by_id(struct req *r, long long id, struct peer *p)
 }
 
 enum err
-friends_lock_pair(struct req *r, long long a, long long b, int share)
+friends_lock_pair(struct req *r, long long a, long long b)
 {
-	return friends_db(share ? sql_pair_share(r->db, a, b) : sql_pair_lock(r->db, a, b));
+	return friends_db(sql_pair_lock(r->db, a, b));
 }
 
 enum err
@@ -73,7 +79,7 @@ static enum err
 friends_change_tx(void *ctx)
 {
 	struct change *c = ctx;
-	enum err e = friends_lock_pair(c->r, c->r->session->user_id, c->peer->id, 0);
+	enum err e = friends_lock_pair(c->r, c->r->session->user_id, c->peer->id);
 
 	return e != ERR_OK ? e : c->fn(c->r, c->peer, c->ctx);
 }

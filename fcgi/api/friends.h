@@ -45,10 +45,10 @@ enum err friends_peer(struct req *, const char *name, struct peer *);
 /* The user of id `id` as a peer: ERR_OK, ERR_UNKNOWN_USER or ERR_DB_UNAVAILABLE. */
 enum err friends_peer_by_id(struct req *, long long id, struct peer *);
 
-/* Inside db_tx(): locks the rows of users a and b, lower id first, for update
- * (share 0: a change between them) or shared (share 1: a message). ERR_OK or
- * ERR_DB_UNAVAILABLE. */
-enum err friends_lock_pair(struct req *, long long a, long long b, int share);
+/* Inside db_tx(): locks the rows of users a and b, lower id first, for
+ * update (a change between them; a message takes them shared in its own
+ * statement, STMT_MESSAGE_INSERT). ERR_OK or ERR_DB_UNAVAILABLE. */
+enum err friends_lock_pair(struct req *, long long a, long long b);
 
 /* What a is to b (the caller is a). ERR_OK or ERR_DB_UNAVAILABLE. */
 enum err friends_relation(struct req *, long long a, long long b, struct sql_relation *);

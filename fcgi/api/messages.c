@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "b64.h"
+#include "buf.h"
 #include "config.h"
 #include "db.h"
 #include "event.h"
@@ -116,82 +117,60 @@ msg_bytes(struct req *r, const char *name, unsigned char *out, size_t cap)
 }
 
 /* A message on its way into the table: what the request holds, and what
- * the transaction found (it may run more than once: see db_tx). */
+ * the statement did (it may run more than once: see db_auto). */
 struct send {
 	struct req *r;
-	struct peer peer;
-	const char *kind;
-	int rekey;
-	long long skey, rkey;
-	unsigned char iv[MSG_IV], mac[MSG_MAC], mac2[MSG_MAC], *ct;
-	long ctlen;
-	/* found */
-	int bad_key;		/* 1: the sender's key is not theirs, 2: the recipient's */
-	long long retry_after;	/* when rate limited */
-	long long id;
-	char created[32];
+	struct sql_message m;
+	struct sql_stored out;
+	unsigned char iv[MSG_IV], mac[MSG_MAC], mac2[MSG_MAC];
 };
 
-/*
- * One send, in lock order (friends.h): the two user rows shared, lower id
- * first; then the checks, the sender's rate row, and the insert, which is
- * stored only while the two are friends, decided in the same statement.
- */
+/* One send, one statement: the checks, the send limit's step and the
+ * insert, in lock order (STMT_MESSAGE_INSERT). */
 static enum err
-messages_send_tx(void *ctx)
+messages_send_once(void *ctx)
 {
 	struct send *s = ctx;
-	struct req *r = s->r;
-	const struct config *cfg = r->cfg;
-	long long me = r->session->user_id;
-	struct sql_message_check ok;
-	struct sql_message m = {
-		.sender = me, .recipient = s->peer.id, .kind = s->kind,
-		.sender_key = s->skey, .recipient_key = s->rkey,
-		.epoch = fields_int(r->in, "epoch", 0), .counter = fields_int(r->in, "counter", 0),
-		.iv = s->iv, .ivlen = sizeof(s->iv), .ct = s->ct, .ctlen = (size_t)s->ctlen,
-		.mac = s->mac, .maclen = sizeof(s->mac),
-		.mac2 = s->rekey ? s->mac2 : NULL, .mac2len = s->rekey ? sizeof(s->mac2) : 0,
-	};
-	int duplicate;
-	enum err e;
 
-	s->bad_key = 0;
-	s->id = 0;
-	if ((e = friends_lock_pair(r, me, s->peer.id, 1)) != ERR_OK)
-		return e;
-	if (sql_message_check(r->db, me, s->peer.id, s->skey, s->rkey, &ok) != DB_OK)
-		return ERR_DB_UNAVAILABLE;
-	if (!ok.friends)
-		return ERR_NOT_FRIENDS;
-	if (!ok.sender_key || !ok.recipient_key) {
-		s->bad_key = !ok.sender_key ? 1 : 2;
-		return ERR_KEY_NOT_OWNED;
-	}
-	if ((e = ratelimit_try(r, "send", cfg->send_rate, cfg->send_burst, &s->retry_after)) != ERR_OK)
-		return e;
-
-	switch (sql_message_insert(r->db, &m, &s->id, &duplicate)) {
+	switch (sql_message_insert(s->r->db, &s->m, &s->out)) {
 	case DB_OK:
-		break;
+		return ERR_OK;
 	case DB_FAILED:
-		return duplicate ? ERR_REPLAY : ERR_INTERNAL;
+		return s->out.duplicate ? ERR_REPLAY : s->out.rate_limited ? ERR_RATE_LIMITED : ERR_INTERNAL;
 	default:
 		return ERR_DB_UNAVAILABLE;
 	}
-	if (s->id == 0)
+}
+
+/* Why no row was stored: not friends (any more), or a key not its side's.
+ * ERR_OK when everything holds now (a change between the two statements). */
+static enum err
+messages_why_not(struct req *r, const struct sql_message *m)
+{
+	struct sql_message_check ok;
+
+	if (sql_message_check(r->db, m->sender, m->recipient, m->sender_key, m->recipient_key, &ok) != DB_OK)
+		return ERR_DB_UNAVAILABLE;
+	if (!ok.friends)
 		return ERR_NOT_FRIENDS;
-	return sql_message_time(r->db, s->id, s->created, sizeof(s->created)) == DB_OK ?
-	    ERR_OK : ERR_DB_UNAVAILABLE;
+	if (!ok.sender_key)
+		return req_refuse(r, ERR_KEY_NOT_OWNED, "sender_key_id is not one of your keys.");
+	if (!ok.recipient_key)
+		return req_refuse(r, ERR_KEY_NOT_OWNED, "recipient_key_id is not a key of the recipient.");
+	return ERR_OK;
 }
 
 enum err
 messages_post(struct req *r)
 {
+	const struct config *cfg = r->cfg;
 	long long me = r->session->user_id;
 	const char *kind = fields_str(r->in, "kind");
 	int rekey = strcmp(kind, "rekey") == 0, has_mac2 = json_object_get(r->in, "mac2") != NULL;
 	struct send *s;
+	struct peer peer;
+	unsigned char *ct;
+	long ctlen;
 	json_t *ev;
 	enum err e;
 
@@ -199,85 +178,93 @@ messages_post(struct req *r)
 		return req_refuse(r, ERR_MISSING_FIELD, "A rekey message needs mac2, the MAC under the new keys.");
 	if (!rekey && has_mac2)
 		return req_refuse(r, ERR_BAD_VALUE, "Only a rekey message has mac2.");
-	if ((s = arena_alloc(r->arena, sizeof(*s))) == NULL || (s->ct = arena_alloc(r->arena, MSG_CT_MAX)) == NULL)
+	if ((s = arena_alloc(r->arena, sizeof(*s))) == NULL || (ct = arena_alloc(r->arena, MSG_CT_MAX)) == NULL)
 		return ERR_INTERNAL;
-	s->r = r;
-	s->kind = kind;
-	s->rekey = rekey;
-	s->skey = fields_int(r->in, "sender_key_id", 0);
-	s->rkey = fields_int(r->in, "recipient_key_id", 0);
-	if ((s->ctlen = msg_bytes(r, "ciphertext", s->ct, MSG_CT_MAX)) <= 0)
+	if ((ctlen = msg_bytes(r, "ciphertext", ct, MSG_CT_MAX)) <= 0)
 		return req_refuse(r, ERR_BAD_VALUE,
 		    "The ciphertext must be 1 to 16384 bytes in base64url without padding.");
-	if (msg_bytes(r, "iv", s->iv, sizeof(s->iv)) != MSG_IV ||
-	    msg_bytes(r, "mac", s->mac, sizeof(s->mac)) != MSG_MAC ||
-	    (rekey && msg_bytes(r, "mac2", s->mac2, sizeof(s->mac2)) != MSG_MAC))
+	if ((e = friends_peer(r, fields_str(r->in, "to"), &peer)) != ERR_OK)
+		return e;
+	s->r = r;
+	s->m = (struct sql_message){
+		.sender = me, .recipient = peer.id, .kind = kind,
+		.sender_key = fields_int(r->in, "sender_key_id", 0),
+		.recipient_key = fields_int(r->in, "recipient_key_id", 0),
+		.epoch = fields_int(r->in, "epoch", 0), .counter = fields_int(r->in, "counter", 0),
+		.iv = s->iv, .ivlen = MSG_IV, .ct = ct, .ctlen = (size_t)ctlen, .mac = s->mac, .maclen = MSG_MAC,
+		.mac2 = rekey ? s->mac2 : NULL, .mac2len = rekey ? MSG_MAC : 0,
+	};
+	if (msg_bytes(r, "iv", s->iv, MSG_IV) != MSG_IV || msg_bytes(r, "mac", s->mac, MSG_MAC) != MSG_MAC ||
+	    (rekey && msg_bytes(r, "mac2", s->mac2, MSG_MAC) != MSG_MAC))
 		return ERR_INTERNAL;	/* the field checks let only these lengths through */
 
-	if ((e = friends_peer(r, fields_str(r->in, "to"), &s->peer)) != ERR_OK)
-		return e;
-	switch ((e = db_tx(r->db, "message_send", messages_send_tx, s))) {
-	case ERR_OK:
-		break;
-	case ERR_KEY_NOT_OWNED:
-		return req_refuse(r, e, s->bad_key == 1 ? "sender_key_id is not one of your keys." :
-		    "recipient_key_id is not a key of the recipient.");
-	case ERR_RATE_LIMITED:
-		return ratelimit_refuse(r, s->retry_after);
-	default:
-		return e;
+	/* Stored, or why not; a second try only if what was missing came to be
+	 * in between (a friendship that was being made, say). */
+	for (int tries = 0; tries < 2; tries++) {
+		if ((e = db_auto(r->db, "message_send", messages_send_once, s)) == ERR_RATE_LIMITED)
+			return ratelimit_refuse(r, ratelimit_wait(r, "send", cfg->send_rate, cfg->send_burst));
+		if (e != ERR_OK)
+			return e;
+		if (s->out.id != 0 || (e = messages_why_not(r, &s->m)) != ERR_OK)
+			break;
 	}
-	ev = json_pack("{s:s, s:I, s:s, s:I, s:I}", "type", "message", "id", (json_int_t)s->id,
-	    "kind", kind, "sender_id", (json_int_t)me, "recipient_id", (json_int_t)s->peer.id);
-	/* The recipient, and the sender's other sessions. */
-	event_publish_many(r, (const long long[]){s->peer.id, me}, 2, ev);
-	req_json(r, 201, json_pack("{s:I, s:s}", "id", (json_int_t)s->id, "created_at", s->created));
+	if (s->out.id == 0)
+		return e != ERR_OK ? e : ERR_NOT_FRIENDS;
+	ev = json_pack("{s:s, s:I, s:s, s:I, s:I}", "type", "message", "id", (json_int_t)s->out.id,
+	    "kind", kind, "sender_id", (json_int_t)me, "recipient_id", (json_int_t)peer.id);
+	/* The recipient, and the sender's other sessions: one publish. */
+	event_publish_many(r, (const long long[]){peer.id, me}, 2, ev);
+	req_json(r, 201, json_pack("{s:I, s:s}", "id", (json_int_t)s->out.id, "created_at", s->out.created));
 	return ERR_OK;
 }
 
 /* --- GET /api/messages ---------------------------------------------------- */
 
+/*
+ * The page is written straight into the answer as JSON text (no tree built
+ * and dumped), with its markers from the same statement.
+ */
 enum err
 messages_list(struct req *r)
 {
 	const char *after = query_get(&r->query, "after"), *before = query_get(&r->query, "before");
 	const char *limit = query_get(&r->query, "limit");
-	long long me = r->session->user_id, lo, hi, lim;
+	struct sql_page pg = {
+		.after = after ? strtoll(after, NULL, 10) : 0,
+		.before = before ? strtoll(before, NULL, 10) : MSG_INT_MAX + 1,
+		.limit = limit ? strtoll(limit, NULL, 10) : MSG_PAGE,
+		.forward = after != NULL,	/* pages forward from a cursor; else back from the newest or `before` */
+	};
+	struct buf *b = &r->resp_body;
 	struct sql_markers mk;
 	struct peer peer;
-	json_t *list;
+	json_t *with;
+	char *name;
 	int more = 0;
-	enum db_rc rc;
 	enum err e;
 
 	if ((e = friends_peer(r, query_get(&r->query, "with"), &peer)) != ERR_OK)
 		return e == ERR_YOURSELF ? ERR_NOT_FRIENDS : e;
-	if ((list = json_array()) == NULL)
+	if ((with = friends_user_json(peer.id, peer.username)) == NULL)
 		return ERR_INTERNAL;
-	lo = after ? strtoll(after, NULL, 10) : 0;
-	hi = before ? strtoll(before, NULL, 10) : MSG_INT_MAX + 1;
-	lim = limit ? strtoll(limit, NULL, 10) : MSG_PAGE;
-	/* `after` pages forward from a cursor; otherwise back from the newest or `before`. */
-	rc = after ? sql_messages_oldest(r->db, me, peer.id, lo, hi, lim, list, &more) :
-	    sql_messages_newest(r->db, me, peer.id, lo, hi, lim, list, &more);
-	if (rc != DB_OK || sql_markers(r->db, me, peer.id, &mk) != DB_OK) {
-		json_decref(list);
+	name = json_dumps(with, JSON_COMPACT);
+	json_decref(with);
+	if (name == NULL)
+		return ERR_INTERNAL;
+	buf_reset(b);
+	buf_puts(b, "{\"messages\":[");
+	if (sql_messages_page(r->db, r->session->user_id, peer.id, &pg, b, &mk, &more) != DB_OK) {
+		free(name);
+		buf_reset(b);
 		return ERR_DB_UNAVAILABLE;
 	}
-	if (!after) {	/* pages read oldest first */
-		size_t n = json_array_size(list);
-
-		for (size_t i = 0; i < n / 2; i++) {
-			json_t *a = json_incref(json_array_get(list, i));
-
-			json_array_set(list, i, json_array_get(list, n - 1 - i));
-			json_array_set_new(list, n - 1 - i, a);
-		}
-	}
-	req_json(r, 200, json_pack("{s:o, s:b, s:o, s:I, s:I, s:I}", "messages", list,
-	    "more", more, "with", friends_user_json(peer.id, peer.username),
-	    "read_upto", (json_int_t)mk.read, "peer_delivered_upto", (json_int_t)mk.peer_delivered,
-	    "peer_read_upto", (json_int_t)mk.peer_read));
+	buf_printf(b, "],\"more\":%s,\"with\":%s,\"read_upto\":%lld,\"peer_delivered_upto\":%lld,"
+	    "\"peer_read_upto\":%lld}", more ? "true" : "false", name, mk.read, mk.peer_delivered, mk.peer_read);
+	free(name);
+	if (buf_failed(b))
+		return ERR_INTERNAL;
+	r->status = 200;
+	r->resp_type = "application/json";
 	return ERR_OK;
 }
 

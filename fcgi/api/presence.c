@@ -8,6 +8,7 @@
 #include "log.h"
 #include "presence.h"
 #include "session.h"
+#include "sql_accounts.h"
 #include "sql_social.h"
 
 static void
@@ -21,13 +22,18 @@ void
 presence_seen(struct req *r)
 {
 	struct session *s = r->session;
+	int user_due = s->seen_age >= PRESENCE_REFRESH;
 
-	if (s->seen_age < PRESENCE_REFRESH)
+	/* Both marks in one statement, and none on most requests. */
+	if (!user_due && !s->touch_due)
 		return;
-	if (sql_user_seen(r->db, s->user_id) != DB_OK) {
-		log_msg(LOG_WARN, "rid=%s presence: cannot mark user %lld seen", r->id, s->user_id);
+	if (sql_session_seen(r->db, s->id, s->user_id, s->touch_due, user_due) != DB_OK) {
+		log_msg(LOG_WARN, "rid=%s presence: cannot mark session %lld seen", r->id, s->id);
 		return;
 	}
+	s->touch_due = 0;
+	if (!user_due)
+		return;
 	if (s->seen_age >= PRESENCE_ONLINE)
 		presence_announce(r, s->user_id, s->username, 1);
 	s->seen_age = 0;

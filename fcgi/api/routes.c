@@ -47,10 +47,10 @@ const struct route router_routes[] = {
 	{"PUT", "/api/keys", NULL, key_fields, 4096, NULL, keys_put, C},
 	{"GET", "/api/keys/{username}", key_query, NULL, 0, NULL, keys_get, A},
 	{"GET", "/api/keys/{username}/history", NULL, NULL, 0, NULL, keys_history, A},
-	{"POST", "/api/messages", NULL, message_fields, 32768, NULL, messages_post, C},
-	{"GET", "/api/messages", history_query, NULL, 0, NULL, messages_list, A},
-	{"POST", "/api/messages/delivered", NULL, marker_fields, 1024, NULL, messages_delivered, C},
-	{"POST", "/api/messages/read", NULL, marker_fields, 1024, NULL, messages_read, C},
+	{"POST", "/api/messages", NULL, message_fields, 32768, NULL, messages_post, C, "to"},
+	{"GET", "/api/messages", history_query, NULL, 0, NULL, messages_list, A, "with"},
+	{"POST", "/api/messages/delivered", NULL, marker_fields, 1024, NULL, messages_delivered, C, "with"},
+	{"POST", "/api/messages/read", NULL, marker_fields, 1024, NULL, messages_read, C, "with"},
 };
 
 const size_t router_nroutes = sizeof(router_routes) / sizeof(router_routes[0]);

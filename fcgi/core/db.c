@@ -15,7 +15,7 @@
 #include "stmt.h"
 #include "log.h"
 
-#define DB_MAX_BIND 16
+#define DB_MAX_BIND 24
 
 int
 db_library_init(void)
@@ -60,12 +60,18 @@ db_close(struct db *db)
 	mysql_thread_end();
 }
 
+long long
+db_send_interval_us(const struct config *c)
+{
+	return 60000000LL / (c->send_rate > 0 ? c->send_rate : 1);
+}
+
 static int
 db_connect(struct db *db)
 {
 	const struct config *c = db->cfg;
 	unsigned int timeout = (unsigned int)c->db_timeout;
-	char init[96];
+	char init[200];
 	const char *sock = c->db_socket[0] ? c->db_socket : NULL;
 	const char *host = sock ? NULL : c->db_host;
 	unsigned int port = sock ? 0 : (unsigned int)c->db_port;
@@ -76,8 +82,10 @@ db_connect(struct db *db)
 	}
 	/* A statement waiting for a row lock gives up (1205) well before the read
 	 * timeout would cut the connection and every statement prepared on it. */
-	snprintf(init, sizeof(init), "SET time_zone = '+00:00', innodb_lock_wait_timeout = %u",
-	    db_lock_wait(c));
+	/* The send limit is the messages table's trigger's (0008_send_rate_trigger.sql). */
+	snprintf(init, sizeof(init), "SET time_zone = '+00:00', innodb_lock_wait_timeout = %u, "
+	    "@chatd_send_interval_us = %lld, @chatd_send_tolerance_us = %lld",
+	    db_lock_wait(c), db_send_interval_us(c), db_send_interval_us(c) * c->send_burst);
 	if (mysql_optionsv(db->m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout) != 0 ||
 	    mysql_optionsv(db->m, MYSQL_OPT_READ_TIMEOUT, &timeout) != 0 ||
 	    mysql_optionsv(db->m, MYSQL_OPT_WRITE_TIMEOUT, &timeout) != 0 ||
@@ -155,7 +163,7 @@ db_fail(struct db *db, MYSQL_STMT *st, enum db_stmt s, struct db_result *res)
 	if (e == DB_ER_LOCK_WAIT || e == DB_ER_DEADLOCK)
 		log_msg(LOG_WARN, "db: statement %s gave way: %s (%u)", db_stmt_name(s), why, e);
 	/* A duplicate key is an answer ("name taken"), not a fault. */
-	else if (e != DB_ER_DUP_ENTRY)
+	else if (e != DB_ER_DUP_ENTRY && e != DB_ER_SIGNAL)
 		log_msg(LOG_ERROR, "db: statement %s failed: %s (%u)", db_stmt_name(s), why, e);
 	mysql_stmt_reset(st);
 	return e == DB_ER_LOCK_WAIT || e == DB_ER_DEADLOCK ? DB_UNAVAILABLE : DB_FAILED;
@@ -273,8 +281,9 @@ db_run_once(struct db *db, enum db_stmt s, const struct db_param *params, size_t
 	}
 	if (f == 1)
 		return db_fail(db, st, s, res);
+	/* Every row has been read: nothing is left on the server to reset (no
+	 * cursor, no long data), so no COM_STMT_RESET round trip. */
 	mysql_stmt_free_result(st);
-	mysql_stmt_reset(st);
 	return rc;
 }
 
@@ -425,6 +434,24 @@ db_tx(struct db *db, const char *what, db_tx_fn fn, void *ctx)
 		if (e != ERR_DB_UNAVAILABLE || !db_tx_again(db, tries, started))
 			return e;
 		log_msg(LOG_WARN, "db: transaction %s gave way (%u), try %d of %d", what, db->last_err,
+		    tries + 1, DB_TX_TRIES);
+		db_backoff(tries);
+	}
+}
+
+enum err
+db_auto(struct db *db, const char *what, db_tx_fn fn, void *ctx)
+{
+	double started = db_now();
+	enum err e;
+
+	for (int tries = 1;; tries++) {
+		/* The statement is its own commit: lost on the way, its outcome is
+		 * unknown (db_run re-sends one that never left). */
+		db->commit_sent = 1;
+		if ((e = fn(ctx)) != ERR_DB_UNAVAILABLE || !db_tx_again(db, tries, started))
+			return e;
+		log_msg(LOG_WARN, "db: statement %s gave way (%u), try %d of %d", what, db->last_err,
 		    tries + 1, DB_TX_TRIES);
 		db_backoff(tries);
 	}

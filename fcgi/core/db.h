@@ -75,7 +75,7 @@ struct config;
 	X(TICKET_DELETE) \
 	X(SESSION_INSERT) \
 	X(SESSION_GET) \
-	X(SESSION_TOUCH) \
+	X(SESSION_SEEN) \
 	X(SESSION_DELETE) \
 	X(SESSION_DELETE_OTHERS) \
 	X(SESSION_LIST) \
@@ -83,10 +83,8 @@ struct config;
 	X(USER_ACTIVE_BY_NAME) \
 	X(USER_NAME_BY_ID) \
 	X(USER_LOCK) \
-	X(USER_SEEN) \
 	X(USER_UNSEEN) \
 	X(PAIR_LOCK) \
-	X(PAIR_SHARE) \
 	X(RELATION) \
 	X(REQUEST_INSERT) \
 	X(REQUEST_GET) \
@@ -107,10 +105,8 @@ struct config;
 	X(KEY_HISTORY) \
 	X(MESSAGE_CHECK) \
 	X(MESSAGE_INSERT) \
-	X(MESSAGE_TIME) \
 	X(MESSAGES_NEWEST) \
 	X(MESSAGES_OLDEST) \
-	X(MARKERS) \
 	X(MARKER_SET) \
 	X(MARKER_GET) \
 	X(UNREAD) \
@@ -228,6 +224,17 @@ typedef enum err (*db_tx_fn)(void *ctx);
  */
 enum err db_tx(struct db *, const char *what, db_tx_fn fn, void *ctx);
 
+/*
+ * Runs fn, a unit of exactly one statement in autocommit (its own
+ * transaction, one commit, no BEGIN/COMMIT round trips), by the same retry
+ * rules as db_tx: again on 1205/1213, never after the connection was lost
+ * while the statement ran.
+ */
+enum err db_auto(struct db *, const char *what, db_tx_fn fn, void *ctx);
+
+/* The send limit's step in microseconds (CHATD_SEND_RATE per minute). */
+long long db_send_interval_us(const struct config *);
+
 /* Ends a transaction a handler left open (the worker calls it after each request). */
 void db_rollback(struct db *);
 
@@ -243,6 +250,7 @@ int db_contended(const struct db *);
 
 #define DB_ER_DUP_ENTRY 1062
 #define DB_ER_LOCK_WAIT 1205	/* a row lock was not granted within innodb_lock_wait_timeout */
+#define DB_ER_SIGNAL 1644	/* SIGNAL in a trigger: a rule of the schema refused the row (an answer) */
 #define DB_ER_DEADLOCK 1213	/* chosen as a deadlock's victim: the transaction was rolled back */
 
 #endif

@@ -14,6 +14,8 @@
 
 #include "db.h"
 
+struct buf;
+
 enum dbj_type {
 	DBJ_INT,	/* a number */
 	DBJ_ID_OR_NULL,	/* a number; 0 or NULL shows as null */
@@ -39,5 +41,19 @@ struct dbj_col {
  */
 enum db_rc db_json_rows(struct db *, enum db_stmt s, const struct db_param *params, size_t np,
     const struct dbj_col *cols, size_t nc, long long max_rows, json_t *out, int *more);
+
+/*
+ * The same, straight into a response as JSON text: the objects are appended
+ * to out comma-separated (the caller writes the brackets around them), with
+ * no tree built and dumped. The statement's first nlead columns are numbers
+ * that are the same in every row (a page's markers): they go to lead[], not
+ * into the objects. A row whose first shown column is NULL is no row (the
+ * empty side of a LEFT JOIN). max_rows (> 0) as above; with reverse the
+ * objects come out in the opposite order to the rows. Plain names only and
+ * no DBJ_JSON column (DB_FAILED). On failure out is as it was.
+ */
+enum db_rc db_json_text(struct db *, enum db_stmt s, const struct db_param *params, size_t np,
+    long long *lead, size_t nlead, const struct dbj_col *cols, size_t nc, long long max_rows,
+    int reverse, struct buf *out, int *more);
 
 #endif

@@ -215,11 +215,24 @@ field_error(struct req *r, enum err e, const char *what, const char *bad)
 	req_error(r, e, msg);
 }
 
+/* The name of the user the request is about, from where the route says. */
+static const char *
+route_peer(struct req *r, const struct route *rt)
+{
+	const char *name;
+
+	if (rt->peer == NULL)
+		return NULL;
+	if ((name = query_get(&r->query, rt->peer)) == NULL && r->in != NULL)
+		name = fields_str(r->in, rt->peer);
+	return name;
+}
+
 void
 router_dispatch(const struct route *table, size_t n, struct req *r)
 {
 	const struct route *rt = NULL;
-	const char *path, *bad = NULL;
+	const char *path, *bad = NULL, *field_what = NULL;
 	int path_known = 0;
 	struct buf allow = {0};
 	enum err e = ERR_OK;
@@ -265,8 +278,22 @@ router_dispatch(const struct route *table, size_t n, struct req *r)
 		req_error(r, ERR_BAD_ORIGIN, NULL);
 		return;
 	}
+	/* The query and the body are read and checked first, so the user they
+	 * name (rt->peer) comes with the session in one round trip; their
+	 * errors are still answered after the session's. */
+	if ((e = check_query(r, rt->query, &bad)) != ERR_OK)
+		field_what = "Parameter";
+	else if (rt->body == NULL) {
+		if (r->content_length > 0)
+			e = ERR_UNEXPECTED_BODY;
+	} else if ((e = read_json_body(r, rt, &bad)) != ERR_OK)
+		field_what = "Field";
 	if (rt->flags & ROUTE_AUTH) {
-		if ((e = session_load(r)) != ERR_OK) {
+		enum err auth;
+
+		if ((auth = session_load(r, e == ERR_OK ? route_peer(r, rt) : NULL)) != ERR_OK) {
+			e = auth;
+			field_what = NULL;
 			if (e == ERR_UNAUTHENTICATED && (rt->flags & ROUTE_PAGE)) {
 				r->status = 303;
 				req_header(r, "Location", "/");
@@ -281,18 +308,11 @@ router_dispatch(const struct route *table, size_t n, struct req *r)
 		}
 		presence_seen(r);
 	}
-
-	if ((e = check_query(r, rt->query, &bad)) != ERR_OK) {
-		field_error(r, e, "Parameter", bad);
-		return;
-	}
-	if (rt->body == NULL) {
-		if (r->content_length > 0) {
-			req_error(r, ERR_UNEXPECTED_BODY, NULL);
-			return;
-		}
-	} else if ((e = read_json_body(r, rt, &bad)) != ERR_OK) {
-		field_error(r, e, "Field", bad);
+	if (e != ERR_OK) {
+		if (field_what != NULL)
+			field_error(r, e, field_what, bad);
+		else
+			req_error(r, e, NULL);
 		return;
 	}
 

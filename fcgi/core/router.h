@@ -26,6 +26,9 @@ struct route {
 	/* Builds the response, or returns an error for dispatch() to answer. */
 	enum err (*handler)(struct req *);
 	unsigned flags;			/* ROUTE_* below */
+	/* With ROUTE_AUTH: the query parameter or body field naming the other
+	 * user, resolved with the session in one statement (session.h). */
+	const char *peer;
 };
 
 #define ROUTE_ORIGIN 0x1	/* state-changing: Origin must be this site (403) */

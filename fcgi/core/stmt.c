@@ -9,6 +9,11 @@
 #include "stmt.h"
 
 #define ISO "'%Y-%m-%dT%H:%i:%sZ'"
+/* The markers of a page: caller (first `?`) and peer (second). */
+#define MARKERS "(SELECT (SELECT read_upto FROM read_markers WHERE user_id = ? AND peer_id = ?) AS r, " \
+	"(SELECT delivered_upto FROM read_markers WHERE user_id = ? AND peer_id = ?) AS pd, " \
+	"(SELECT read_upto FROM read_markers WHERE user_id = ? AND peer_id = ?) AS pr) k"
+#define MARKER_COLS "COALESCE(k.r, 0), COALESCE(k.pd, 0), COALESCE(k.pr, 0)"
 #define MSG_COLS "id, sender_id, recipient_id, kind, sender_key_id, recipient_key_id, epoch, counter, " \
 	"iv, ciphertext, mac, mac2, DATE_FORMAT(created_at, " ISO ") AS created"
 
@@ -118,13 +123,22 @@ static const char *const sql[STMT__MAX] = {
 	[STMT_TICKET_DELETE] = "DELETE FROM mfa_tickets WHERE ticket_hash = ?",
 
 	[STMT_SESSION_INSERT] = "INSERT INTO sessions (token_hash, user_id, user_agent, ip) VALUES (?, ?, ?, ?)",
+	/* A request's session, whether its last use is older than the first `?`
+	 * seconds (a write is due), and the user the request names (an active
+	 * one; none when the name is NULL): one round trip for both. */
 	[STMT_SESSION_GET] = "SELECT s.id, s.user_id, u.username, "
-	    "COALESCE(TIMESTAMPDIFF(SECOND, u.seen_at, NOW(6)), 1000000) FROM sessions s "
-	    "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? "
+	    "COALESCE(TIMESTAMPDIFF(SECOND, u.seen_at, NOW(6)), 1000000), "
+	    "s.last_seen_at < NOW(6) - INTERVAL ? SECOND, COALESCE(p.id, 0), COALESCE(p.username, '') "
+	    "FROM sessions s JOIN users u ON u.id = s.user_id "
+	    "LEFT JOIN users p ON p.username = ? AND p.active = 1 WHERE s.token_hash = ? "
 	    "AND s.last_seen_at > NOW(6) - INTERVAL ? SECOND AND s.created_at > NOW(6) - INTERVAL ? SECOND",
-	/* At most one write per session per eighth of the idle timeout. */
-	[STMT_SESSION_TOUCH] = "UPDATE sessions FORCE INDEX (PRIMARY) SET last_seen_at = NOW(6) "
-	    "WHERE id = ? AND last_seen_at < NOW(6) - INTERVAL ? SECOND",
+	/* The session's and the user's last use, each only when due (the
+	 * first `?` for the session, the second for the user): one statement,
+	 * sent only when one of them is. User row first, as everywhere. */
+	[STMT_SESSION_SEEN] = "UPDATE users u STRAIGHT_JOIN sessions s FORCE INDEX (PRIMARY) "
+	    "ON s.id = ? AND s.user_id = u.id "
+	    "SET s.last_seen_at = IF(?, NOW(6), s.last_seen_at), u.seen_at = IF(?, NOW(6), u.seen_at) "
+	    "WHERE u.id = ?",
 	[STMT_SESSION_DELETE] = "DELETE FROM sessions WHERE id = ? AND user_id = ?",
 	[STMT_SESSION_DELETE_OTHERS] = "DELETE FROM sessions WHERE user_id = ? AND id <> ?",
 	/* The last column says which one is the caller's (its id is the first `?`). */
@@ -138,7 +152,6 @@ static const char *const sql[STMT__MAX] = {
 	[STMT_USER_ACTIVE_BY_NAME] = "SELECT id, username FROM users WHERE username = ? AND active = 1",
 	[STMT_USER_NAME_BY_ID] = "SELECT id, username FROM users WHERE id = ?",
 	[STMT_USER_LOCK] = "SELECT id FROM users WHERE id = ? FOR UPDATE",
-	[STMT_USER_SEEN] = "UPDATE users SET seen_at = NOW(6) WHERE id = ?",
 	/* Offline once the user's last live session has ended. */
 	[STMT_USER_UNSEEN] = "UPDATE users SET seen_at = NULL WHERE id = ? AND NOT EXISTS (SELECT 1 "
 	    "FROM sessions WHERE user_id = ? AND last_seen_at > NOW(6) - INTERVAL ? SECOND "
@@ -147,8 +160,6 @@ static const char *const sql[STMT__MAX] = {
 	/* Every change between two users takes both user rows, lower id first,
 	 * so crossing requests and parallel accepts are decided one at a time. */
 	[STMT_PAIR_LOCK] = "SELECT id FROM users WHERE id IN (?, ?) ORDER BY id FOR UPDATE",
-	/* The same rows in the same order, shared: what a message takes first. */
-	[STMT_PAIR_SHARE] = "SELECT id FROM users WHERE id IN (?, ?) ORDER BY id LOCK IN SHARE MODE",
 	/* What A is to B: friends, A's request to B, B's request to A, A blocks B, B blocks A. */
 	[STMT_RELATION] = "SELECT EXISTS(SELECT 1 FROM friendships WHERE user_id = ? AND friend_id = ?), "
 	    "COALESCE((SELECT id FROM friend_requests WHERE from_id = ? AND to_id = ?), 0), "
@@ -192,31 +203,52 @@ static const char *const sql[STMT__MAX] = {
 	    "WHERE user_id = ? ORDER BY id DESC LIMIT 1000",
 
 	/* Friends?  Is the sender key the sender's, the recipient key the recipient's? */
+	/* Why a message was not stored (STMT_MESSAGE_INSERT made no row). */
 	[STMT_MESSAGE_CHECK] = "SELECT EXISTS(SELECT 1 FROM friendships WHERE user_id = ? AND friend_id = ?), "
 	    "EXISTS(SELECT 1 FROM public_keys WHERE id = ? AND user_id = ?), "
 	    "EXISTS(SELECT 1 FROM public_keys WHERE id = ? AND user_id = ?)",
-	/* Stored only while the two are friends, decided in the same statement. */
+	/*
+	 * A send, whole, in one statement and one commit: stored only while the
+	 * two are friends and each key is its side's, decided in the statement
+	 * that stores it. In lock order (api/friends.h): an INSERT ... SELECT
+	 * at REPEATABLE READ reads its source rows with shared locks, so the
+	 * straight join takes the lower user row, then the higher, then what
+	 * lies between them (the friendship is read through the two rows, so
+	 * it cannot be read, and locked, before them; friendships are stored
+	 * both ways); the rate step is the messages table's trigger
+	 * (0008_send_rate_trigger.sql), on the sender's rate row alone. The new
+	 * row comes back (RETURNING): no second read for its time.
+	 */
 	[STMT_MESSAGE_INSERT] = "INSERT INTO messages (sender_id, recipient_id, kind, sender_key_id, "
 	    "recipient_key_id, epoch, counter, iv, ciphertext, mac, mac2) "
-	    "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM DUAL "
-	    "WHERE EXISTS (SELECT 1 FROM friendships WHERE user_id = ? AND friend_id = ?)",
-	[STMT_MESSAGE_TIME] = "SELECT DATE_FORMAT(created_at, " ISO ") FROM messages WHERE id = ?",
-	/* A page of a conversation: each direction is one range of an index,
-	 * merged; newest first (no cursor, or `before`) or oldest first (`after`). */
-	[STMT_MESSAGES_NEWEST] = "SELECT * FROM ("
-	    "(SELECT " MSG_COLS " FROM messages WHERE sender_id = ? AND recipient_id = ? AND id > ? AND id < ? "
-	    "ORDER BY id DESC LIMIT ?) UNION ALL "
-	    "(SELECT " MSG_COLS " FROM messages WHERE sender_id = ? AND recipient_id = ? AND id > ? AND id < ? "
-	    "ORDER BY id DESC LIMIT ?)) t ORDER BY id DESC LIMIT ?",
-	[STMT_MESSAGES_OLDEST] = "SELECT * FROM ("
-	    "(SELECT " MSG_COLS " FROM messages WHERE sender_id = ? AND recipient_id = ? AND id > ? AND id < ? "
-	    "ORDER BY id LIMIT ?) UNION ALL "
-	    "(SELECT " MSG_COLS " FROM messages WHERE sender_id = ? AND recipient_id = ? AND id > ? AND id < ? "
-	    "ORDER BY id LIMIT ?)) t ORDER BY id LIMIT ?",
-	/* The caller's read marker of the peer, the peer's delivered and read markers of the caller. */
-	[STMT_MARKERS] = "SELECT COALESCE((SELECT read_upto FROM read_markers WHERE user_id = ? AND peer_id = ?), 0), "
-	    "COALESCE((SELECT delivered_upto FROM read_markers WHERE user_id = ? AND peer_id = ?), 0), "
-	    "COALESCE((SELECT read_upto FROM read_markers WHERE user_id = ? AND peer_id = ?), 0)",
+	    "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM users lo STRAIGHT_JOIN users hi "
+	    "WHERE lo.id = LEAST(?, ?) AND hi.id = GREATEST(?, ?) "
+	    "AND EXISTS (SELECT 1 FROM friendships f WHERE f.user_id = lo.id AND f.friend_id = hi.id) "
+	    "AND EXISTS (SELECT 1 FROM public_keys k WHERE k.id = ? AND k.user_id = ?) "
+	    "AND EXISTS (SELECT 1 FROM public_keys k WHERE k.id = ? AND k.user_id = ?) "
+	    "RETURNING id, DATE_FORMAT(created_at, " ISO ")",
+	/*
+	 * A page of a conversation with its markers, in one statement: each row
+	 * starts with the caller's read marker of the peer and the peer's
+	 * delivered and read markers of the caller; with no message in the
+	 * page, one row of markers alone (message columns NULL). Each direction
+	 * is one range of the pair index, named (FORCE INDEX): in a large table
+	 * the optimiser would otherwise walk the primary key backwards from the
+	 * newest id through everyone's messages. Newest first (no cursor, or
+	 * `before`) or oldest first (`after`).
+	 */
+	[STMT_MESSAGES_NEWEST] = "SELECT " MARKER_COLS ", t.* FROM " MARKERS " LEFT JOIN ("
+	    "(SELECT " MSG_COLS " FROM messages FORCE INDEX (messages_pair) WHERE sender_id = ? "
+	    "AND recipient_id = ? AND id > ? AND id < ? ORDER BY id DESC LIMIT ?) UNION ALL "
+	    "(SELECT " MSG_COLS " FROM messages FORCE INDEX (messages_pair) WHERE sender_id = ? "
+	    "AND recipient_id = ? AND id > ? AND id < ? ORDER BY id DESC LIMIT ?)) t ON 1 "
+	    "ORDER BY t.id DESC LIMIT ?",
+	[STMT_MESSAGES_OLDEST] = "SELECT " MARKER_COLS ", t.* FROM " MARKERS " LEFT JOIN ("
+	    "(SELECT " MSG_COLS " FROM messages FORCE INDEX (messages_pair) WHERE sender_id = ? "
+	    "AND recipient_id = ? AND id > ? AND id < ? ORDER BY id LIMIT ?) UNION ALL "
+	    "(SELECT " MSG_COLS " FROM messages FORCE INDEX (messages_pair) WHERE sender_id = ? "
+	    "AND recipient_id = ? AND id > ? AND id < ? ORDER BY id LIMIT ?)) t ON 1 "
+	    "ORDER BY t.id LIMIT ?",
 	/* Markers only grow, and only up to a message the peer really sent. */
 	[STMT_MARKER_SET] = "INSERT INTO read_markers (user_id, peer_id, delivered_upto, read_upto) "
 	    "SELECT ?, ?, COALESCE(MAX(id), 0), IF(?, COALESCE(MAX(id), 0), 0) FROM messages "

@@ -22,11 +22,9 @@
  */
 enum err ratelimit_take(struct req *, const char *action, int per_minute, int burst);
 
-/*
- * The same inside a transaction (db_tx): ERR_OK, ERR_RATE_LIMITED with the
- * seconds to wait in *retry_after (nothing answered), or ERR_DB_UNAVAILABLE.
- */
-enum err ratelimit_try(struct req *, const char *action, int per_minute, int burst, long long *retry_after);
+/* Seconds until the user's next `action` is allowed (at least 1); the
+ * send limit's own step is the messages table's (STMT_MESSAGE_INSERT). */
+long long ratelimit_wait(struct req *, const char *action, int per_minute, int burst);
 
 /* 429 rate_limited with Retry-After in secs: ERR_RATE_LIMITED. */
 enum err ratelimit_refuse(struct req *, long long retry_after);

@@ -37,10 +37,11 @@ session_csrf_of(const struct config *cfg, const unsigned char hash[32], char out
 }
 
 enum err
-session_load(struct req *r)
+session_load(struct req *r, const char *peer)
 {
 	const char *tok = cookie_get(r->arena, r->cookie, SESSION_COOKIE);
 	struct sql_session row;
+	struct sql_session_key key;
 	struct session *s;
 	int found;
 
@@ -49,8 +50,11 @@ session_load(struct req *r)
 	if ((s = arena_alloc(r->arena, sizeof(*s))) == NULL)
 		return ERR_INTERNAL;
 	token_hash(tok, TOKEN_LEN, s->hash);
-	if (sql_session_get(r->db, s->hash, r->cfg->session_idle, r->cfg->session_max, &row,
-	    &found) != DB_OK)
+	/* Marking every request seen would be a write per request; an eighth of
+	 * the idle timeout is precise enough (225 s of 30 min). */
+	key = (struct sql_session_key){.hash = s->hash, .idle = r->cfg->session_idle,
+	    .max = r->cfg->session_max, .touch_every = r->cfg->session_idle / 8, .peer = peer};
+	if (sql_session_get(r->db, &key, &row, &found) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
 	if (!found)
 		return ERR_UNAUTHENTICATED;
@@ -58,10 +62,10 @@ session_load(struct req *r)
 	s->user_id = row.user_id;
 	memcpy(s->username, row.username, sizeof(s->username));
 	s->seen_age = row.seen_age;
-	/* Marking every request seen would be a write per request; an eighth of
-	 * the idle timeout is precise enough (225 s of 30 min). */
-	if (sql_session_touch(r->db, s->id, r->cfg->session_idle / 8) != DB_OK)
-		return ERR_DB_UNAVAILABLE;
+	s->touch_due = row.touch_due != 0;
+	s->peer_asked = peer;
+	s->peer_id = row.peer_id;
+	memcpy(s->peer_name, row.peer_name, sizeof(s->peer_name));
 	session_csrf_of(r->cfg, s->hash, s->csrf);
 	r->session = s;
 	return ERR_OK;

@@ -27,11 +27,18 @@ struct session {
 	unsigned char hash[32];
 	char csrf[65];
 	long long seen_age;	/* seconds since the user was last seen (presence.h) */
+	int touch_due;		/* the session's last use is older than an eighth of its idle time */
+	/* The user the request names (session_load's peer), resolved with the
+	 * session in the same statement: id 0 when no active user has the name. */
+	const char *peer_asked;
+	long long peer_id;
+	char peer_name[33];
 };
 
-/* Loads the caller's live session into r->session and marks it seen:
- * ERR_OK, ERR_UNAUTHENTICATED (401) or ERR_DB_UNAVAILABLE (503). */
-enum err session_load(struct req *);
+/* Loads the caller's live session into r->session, with the active user
+ * named peer (NULL: none) in the same round trip; presence_seen() writes
+ * what is due. ERR_OK, ERR_UNAUTHENTICATED (401) or ERR_DB_UNAVAILABLE (503). */
+enum err session_load(struct req *, const char *peer);
 
 /* 1 when Origin is one of the configured origins (CHATD_HOSTNAMES), else 0. */
 int session_origin_ok(const struct req *);

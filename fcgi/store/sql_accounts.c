@@ -293,23 +293,24 @@ sql_session_insert(struct db *db, const unsigned char hash[SQL_HASH_LEN], long l
 }
 
 enum db_rc
-sql_session_get(struct db *db, const unsigned char hash[SQL_HASH_LEN], long long idle, long long max,
-    struct sql_session *s, int *found)
+sql_session_get(struct db *db, const struct sql_session_key *k, struct sql_session *s, int *found)
 {
-	struct db_param p[3] = {DB_BLOB(hash, SQL_HASH_LEN), DB_INT(idle), DB_INT(max)};
-	struct db_col c[4] = {DB_COL_INT(&s->id), DB_COL_INT(&s->user_id), DB_COL_STR(s->username),
-	    DB_COL_INT(&s->seen_age)};
+	struct db_param p[5] = {DB_INT(k->touch_every), k->peer != NULL ? DB_STR(k->peer) : DB_NULL,
+	    DB_BLOB(k->hash, SQL_HASH_LEN), DB_INT(k->idle), DB_INT(k->max)};
+	struct db_col c[7] = {DB_COL_INT(&s->id), DB_COL_INT(&s->user_id), DB_COL_STR(s->username),
+	    DB_COL_INT(&s->seen_age), DB_COL_INT(&s->touch_due), DB_COL_INT(&s->peer_id),
+	    DB_COL_STR(s->peer_name)};
 
 	memset(s, 0, sizeof(*s));
-	return sql_row(db, STMT_SESSION_GET, p, 3, c, 4, found);
+	return sql_row(db, STMT_SESSION_GET, p, 5, c, 7, found);
 }
 
 enum db_rc
-sql_session_touch(struct db *db, long long id, long long every)
+sql_session_seen(struct db *db, long long id, long long user_id, int session_due, int user_due)
 {
-	struct db_param p[2] = {DB_INT(id), DB_INT(every)};
+	struct db_param p[4] = {DB_INT(id), DB_INT(session_due != 0), DB_INT(user_due != 0), DB_INT(user_id)};
 
-	return sql_write(db, STMT_SESSION_TOUCH, p, 2, NULL);
+	return sql_write(db, STMT_SESSION_SEEN, p, 4, NULL);
 }
 
 enum db_rc

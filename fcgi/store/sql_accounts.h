@@ -55,6 +55,16 @@ struct sql_session {
 	long long id, user_id;
 	char username[33];
 	long long seen_age;	/* seconds since the user was last seen */
+	long long touch_due;	/* 1: the session's last use is older than touch_every */
+	long long peer_id;	/* the active user the request names, 0 if none */
+	char peer_name[33];
+};
+
+/* Which session, by which limits, and the user a request names (or NULL). */
+struct sql_session_key {
+	const unsigned char *hash;	/* SQL_HASH_LEN bytes */
+	long long idle, max, touch_every;	/* seconds */
+	const char *peer;
 };
 
 /* SELECT 1: DB_OK when the answer came back 1, else DB_UNAVAILABLE. */
@@ -112,10 +122,10 @@ enum db_rc sql_ticket_delete(struct db *, const unsigned char hash[SQL_HASH_LEN]
 /* sessions (idle, max: CHATD_SESSION_IDLE and CHATD_SESSION_MAX seconds) */
 enum db_rc sql_session_insert(struct db *, const unsigned char hash[SQL_HASH_LEN], long long user_id,
     const char *user_agent, const char *ip, long long *id);
-enum db_rc sql_session_get(struct db *, const unsigned char hash[SQL_HASH_LEN], long long idle,
-    long long max, struct sql_session *, int *found);
-/* Marks the session used, unless it was within the last `every` seconds. */
-enum db_rc sql_session_touch(struct db *, long long id, long long every);
+/* A live session and the user it names, in one round trip. */
+enum db_rc sql_session_get(struct db *, const struct sql_session_key *, struct sql_session *, int *found);
+/* Marks the session (session_due) and its user (user_due) used now, in one statement. */
+enum db_rc sql_session_seen(struct db *, long long id, long long user_id, int session_due, int user_due);
 /* Only the user's own session; affected may be NULL. */
 enum db_rc sql_session_delete(struct db *, long long id, long long user_id, long long *affected);
 /* Every session of the user but `keep`. */

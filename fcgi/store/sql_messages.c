@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "buf.h"
 #include "dbjson.h"
 #include "sql_messages.h"
 
@@ -21,29 +22,27 @@ sql_message_check(struct db *db, long long sender, long long recipient, long lon
 }
 
 enum db_rc
-sql_message_insert(struct db *db, const struct sql_message *m, long long *id, int *duplicate)
+sql_message_insert(struct db *db, const struct sql_message *m, struct sql_stored *out)
 {
-	struct db_param p[13] = {DB_INT(m->sender), DB_INT(m->recipient), DB_STR(m->kind),
+	struct db_param p[19] = {DB_INT(m->sender), DB_INT(m->recipient), DB_STR(m->kind),
 	    DB_INT(m->sender_key), DB_INT(m->recipient_key), DB_INT(m->epoch), DB_INT(m->counter),
 	    DB_BLOB(m->iv, m->ivlen), DB_BLOB(m->ct, m->ctlen), DB_BLOB(m->mac, m->maclen),
 	    m->mac2 != NULL ? DB_BLOB(m->mac2, m->mac2len) : DB_NULL,
-	    DB_INT(m->sender), DB_INT(m->recipient)};
+	    DB_INT(m->sender), DB_INT(m->recipient), DB_INT(m->sender), DB_INT(m->recipient),
+	    DB_INT(m->sender_key), DB_INT(m->sender),
+	    DB_INT(m->recipient_key), DB_INT(m->recipient)};
+	struct db_col c[2] = {DB_COL_INT(&out->id), {.type = DBC_STR, .s = out->created,
+	    .cap = sizeof(out->created)}};
 	struct db_result res;
-	enum db_rc rc = db_run(db, STMT_MESSAGE_INSERT, p, 13, NULL, 0, NULL, NULL, &res);
+	enum db_rc rc;
 
-	*duplicate = rc == DB_FAILED && res.err == DB_ER_DUP_ENTRY;
-	*id = rc == DB_OK && res.affected == 1 ? res.insert_id : 0;
+	memset(out, 0, sizeof(*out));
+	rc = db_run(db, STMT_MESSAGE_INSERT, p, 19, c, 2, NULL, NULL, &res);
+	out->duplicate = rc == DB_FAILED && res.err == DB_ER_DUP_ENTRY;
+	out->rate_limited = rc == DB_FAILED && res.err == DB_ER_SIGNAL;
+	if (rc != DB_OK || res.rows != 1)
+		out->id = 0;
 	return rc;
-}
-
-enum db_rc
-sql_message_time(struct db *db, long long id, char *created, size_t cap)
-{
-	struct db_param p = DB_INT(id);
-	struct db_col c = {.type = DBC_STR, .s = created, .cap = cap};
-
-	created[0] = '\0';
-	return db_run(db, STMT_MESSAGE_TIME, &p, 1, &c, 1, NULL, NULL, NULL);
 }
 
 /* A message row of a page; the order is MSG_COLS's in db.c. */
@@ -55,44 +54,25 @@ static const struct dbj_col sql_message_cols[] = {
 	{"mac2", DBJ_B64_OPT, SQL_MSG_MAC}, {"created_at", DBJ_STR, 32},
 };
 
-/* Statement s, one range of an index per direction merged: one row past
- * the page is read, and says there is more. */
-static enum db_rc
-sql_messages_page(struct db *db, enum db_stmt s, long long a, long long b, long long after,
-    long long before, long long limit, json_t *out, int *more)
-{
-	struct db_param p[11] = {DB_INT(a), DB_INT(b), DB_INT(after), DB_INT(before), DB_INT(limit + 1),
-	    DB_INT(b), DB_INT(a), DB_INT(after), DB_INT(before), DB_INT(limit + 1), DB_INT(limit + 1)};
-
-	*more = 0;
-	return db_json_rows(db, s, p, 11, sql_message_cols, sizeof(sql_message_cols) / sizeof(sql_message_cols[0]),
-	    limit, out, more);
-}
-
 enum db_rc
-sql_messages_newest(struct db *db, long long a, long long b, long long after, long long before,
-    long long limit, json_t *out, int *more)
+sql_messages_page(struct db *db, long long a, long long b, const struct sql_page *pg, struct buf *out,
+    struct sql_markers *m, int *more)
 {
-	return sql_messages_page(db, STMT_MESSAGES_NEWEST, a, b, after, before, limit, out, more);
-}
+	long long lim = pg->limit + 1, lead[3];
+	struct db_param p[17] = {DB_INT(a), DB_INT(b), DB_INT(b), DB_INT(a), DB_INT(b), DB_INT(a),
+	    DB_INT(a), DB_INT(b), DB_INT(pg->after), DB_INT(pg->before), DB_INT(lim),
+	    DB_INT(b), DB_INT(a), DB_INT(pg->after), DB_INT(pg->before), DB_INT(lim), DB_INT(lim)};
+	enum db_rc rc;
 
-enum db_rc
-sql_messages_oldest(struct db *db, long long a, long long b, long long after, long long before,
-    long long limit, json_t *out, int *more)
-{
-	return sql_messages_page(db, STMT_MESSAGES_OLDEST, a, b, after, before, limit, out, more);
-}
-
-enum db_rc
-sql_markers(struct db *db, long long user, long long peer, struct sql_markers *m)
-{
-	struct db_param p[6] = {DB_INT(user), DB_INT(peer), DB_INT(peer), DB_INT(user), DB_INT(peer),
-	    DB_INT(user)};
-	struct db_col c[3] = {DB_COL_INT(&m->read), DB_COL_INT(&m->peer_delivered),
-	    DB_COL_INT(&m->peer_read)};
-
-	memset(m, 0, sizeof(*m));
-	return db_run(db, STMT_MARKERS, p, 6, c, 3, NULL, NULL, NULL);
+	/* Oldest first either way: a page back from the newest is read newest
+	 * first (its limit cuts the old end) and written the other way round. */
+	rc = db_json_text(db, pg->forward ? STMT_MESSAGES_OLDEST : STMT_MESSAGES_NEWEST, p, 17, lead, 3,
+	    sql_message_cols, sizeof(sql_message_cols) / sizeof(sql_message_cols[0]), pg->limit,
+	    !pg->forward, out, more);
+	m->read = lead[0];
+	m->peer_delivered = lead[1];
+	m->peer_read = lead[2];
+	return rc;
 }
 
 enum db_rc

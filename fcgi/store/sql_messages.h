@@ -37,40 +37,52 @@ struct sql_message {
 	size_t ivlen, ctlen, maclen, mac2len;
 };
 
-/* The markers of one conversation, as its caller sees them (STMT_MARKERS). */
+/* The markers of one conversation, as its caller sees them (with a page). */
 struct sql_markers {
 	long long read;			/* how far the caller has read the peer's messages */
 	long long peer_delivered;	/* how far the peer has received the caller's */
 	long long peer_read;		/* how far the peer has read the caller's */
 };
 
-/* Whether a message from sender to recipient under the two key ids may be stored. */
+/* Whether a message from sender to recipient under the two key ids may be
+ * stored: why sql_message_insert stored none. */
 enum db_rc sql_message_check(struct db *, long long sender, long long recipient, long long sender_key,
     long long recipient_key, struct sql_message_check *);
-/*
- * Stores m while its two users are friends (decided in the statement): *id
- * is the new id, or 0 when they are not friends. A message sent before
- * (the same sides, keys, epoch and counter) is DB_FAILED with *duplicate 1.
- */
-enum db_rc sql_message_insert(struct db *, const struct sql_message *m, long long *id, int *duplicate);
-/* Message id's time as ISO text into created[cap] (empty if no such message). */
-enum db_rc sql_message_time(struct db *, long long id, char *created, size_t cap);
+/* What sql_message_insert did. */
+struct sql_stored {
+	long long id;		/* the new message's, 0 when none was stored */
+	char created[32];	/* its time, ISO */
+	int duplicate;		/* DB_FAILED: sent before (the same sides, keys, epoch, counter) */
+	int rate_limited;	/* DB_FAILED: over the sender's send limit (the trigger's refusal) */
+};
 
 /*
- * A page of the conversation of a and b with ids in (after, before),
- * appended to out as {id, sender_id, recipient_id, kind, sender_key_id,
+ * Stores m in one statement and one commit (autocommit, the send limit's
+ * step with it): only while its two users are friends and each key is its
+ * side's, decided in the statement; id 0 when not (sql_message_check says
+ * why).
+ */
+enum db_rc sql_message_insert(struct db *, const struct sql_message *m, struct sql_stored *);
+
+/* Which page: ids in (after, before), at most limit of them; forward: the
+ * oldest of the range (paging on from `after`), else the newest. */
+struct sql_page {
+	long long after, before, limit;
+	int forward;
+};
+
+struct buf;
+
+/*
+ * A page of the conversation of a and b with a's markers of it, in one
+ * statement: the messages appended to out as JSON text, oldest first,
+ * comma-separated, {id, sender_id, recipient_id, kind, sender_key_id,
  * recipient_key_id, epoch, counter, iv, ciphertext, mac, [mac2,] created_at}
- * (bytes in base64url): at most limit rows, *more 1 when another followed.
- * Newest first, for a page back from `before` (or from the newest) ...
+ * (bytes in base64url); *more 1 when the range holds more than the page.
  */
-enum db_rc sql_messages_newest(struct db *, long long a, long long b, long long after, long long before,
-    long long limit, json_t *out, int *more);
-/* ... or oldest first, for a page forward from `after`. */
-enum db_rc sql_messages_oldest(struct db *, long long a, long long b, long long after, long long before,
-    long long limit, json_t *out, int *more);
+enum db_rc sql_messages_page(struct db *, long long a, long long b, const struct sql_page *,
+    struct buf *out, struct sql_markers *, int *more);
 
-/* The markers of user's conversation with peer. */
-enum db_rc sql_markers(struct db *, long long user, long long peer, struct sql_markers *);
 /* Moves user's delivered marker of peer (and with read, the read marker) up
  * to the last message peer sent them at or below upto; markers never go back. */
 enum db_rc sql_marker_set(struct db *, long long user, long long peer, long long upto, int read);

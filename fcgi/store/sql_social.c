@@ -45,14 +45,6 @@ sql_user_name_by_id(struct db *db, long long id, char *username, size_t cap)
 }
 
 enum db_rc
-sql_user_seen(struct db *db, long long id)
-{
-	struct db_param p = DB_INT(id);
-
-	return db_run(db, STMT_USER_SEEN, &p, 1, NULL, 0, NULL, NULL, NULL);
-}
-
-enum db_rc
 sql_user_unseen(struct db *db, long long id, long long idle, long long max, int *offline)
 {
 	struct db_param p[4] = {DB_INT(id), DB_INT(id), DB_INT(idle), DB_INT(max)};
@@ -80,12 +72,6 @@ enum db_rc
 sql_pair_lock(struct db *db, long long a, long long b)
 {
 	return sql_pair(db, STMT_PAIR_LOCK, a, b);
-}
-
-enum db_rc
-sql_pair_share(struct db *db, long long a, long long b)
-{
-	return sql_pair(db, STMT_PAIR_SHARE, a, b);
 }
 
 enum db_rc

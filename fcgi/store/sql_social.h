@@ -8,7 +8,8 @@
  * lock or deadlock gave way: the caller answers 503 or lets db_tx() try
  * again) or DB_FAILED. None of them opens a transaction, retries or decides
  * what a result means: that is the caller's, and the lock order of
- * friends.h is kept by calling sql_pair_lock() or sql_pair_share() first.
+ * friends.h is kept by calling sql_pair_lock() first (a message's insert
+ * keeps it in its own statement: sql_messages.h).
  * Outputs are zeroed before the statement runs, so an id of 0 means "no
  * such row" (no id is ever 0). A list statement appends one JSON object per
  * row to the array it is given, with the names and types the API shows.
@@ -55,8 +56,6 @@ enum db_rc sql_user_active_by_name(struct db *, const char *name, long long *id,
     size_t cap);
 /* User id's name into username[cap]; empty when there is no such user. */
 enum db_rc sql_user_name_by_id(struct db *, long long id, char *username, size_t cap);
-/* Marks user id seen now. */
-enum db_rc sql_user_seen(struct db *, long long id);
 /* Marks user id offline unless a session of theirs is still live (idle and
  * max are the session limits in seconds); *offline 1 when it changed. */
 enum db_rc sql_user_unseen(struct db *, long long id, long long idle, long long max, int *offline);
@@ -65,8 +64,6 @@ enum db_rc sql_user_unseen(struct db *, long long id, long long idle, long long 
 
 /* Inside a transaction: the rows of users a and b, lower id first, for update. */
 enum db_rc sql_pair_lock(struct db *, long long a, long long b);
-/* The same rows in the same order, shared (what a message takes). */
-enum db_rc sql_pair_share(struct db *, long long a, long long b);
 /* What a is to b. */
 enum db_rc sql_relation(struct db *, long long a, long long b, struct sql_relation *);
 

@@ -37,7 +37,7 @@ def test_a_held_row_lock_is_a_503_with_retry_after_not_a_lost_connection(clients
     assert 2 * LOCK_WAIT - 0.2 <= waited < DB_TIMEOUT + 0.5, waited
     logs = logged_since(marks, "try 2 of 3")
     assert "statement message_insert gave way" in logs and "(1205)" in logs, logs[-2000:]
-    assert "transaction message_send gave way (1205), try 2 of 3" in logs, logs[-2000:]
+    assert "statement message_send gave way (1205), try 2 of 3" in logs, logs[-2000:]
     assert "try 3 of 3" not in logs, logs[-2000:]	# a third wait would not fit in the budget
     assert "connection lost" not in logs, logs[-2000:]
     # The same request again, the lock gone: stored once, and only then.
