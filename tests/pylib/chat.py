@@ -11,11 +11,13 @@ import base64
 import hashlib
 import os
 import random
+import re
 import secrets
 import subprocess
 import tempfile
 import time
 import urllib.parse
+from pathlib import Path
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -31,6 +33,21 @@ def sql(stack, query):
                         "SET time_zone = '+00:00'; " + query],
                        capture_output=True, text=True, timeout=20, check=True)
     return r.stdout.strip()
+
+
+def statements():
+    """The SQL of fcgi/core/stmt.c's statement table, by name, with its string
+    macros (#define NAME "..." pieces) put in."""
+    text = (Path(__file__).resolve().parents[2] / "fcgi" / "core" / "stmt.c").read_text()
+    piece = r'"(?:[^"\\]|\\.)*"|[A-Z_][A-Z0-9_]*'
+    macros = {m.group(1): m.group(2).replace("\\\n", " ")
+              for m in re.finditer(r'^#define ([A-Z_][A-Z0-9_]*) ((?:.*\\\n)*.*)$', text, re.M)}
+
+    def expand(body):
+        return "".join(tok[1:-1] if tok.startswith('"') else expand(macros[tok])
+                       for tok in re.findall(piece, body))
+    return {m.group(1): expand(m.group(2))
+            for m in re.finditer(r'\[(STMT_\w+)\]\s*=\s*((?:(?:%s)\s*)+),' % piece, text)}
 
 
 def sql_rows(stack, query):

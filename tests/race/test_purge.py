@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from accounts import user_row
-from chat import quote, sql, sql_rows, strong_password, unique_name
+from chat import quote, sql, sql_rows, statements, strong_password, unique_name
 from race import Held, log_marks, logged_since
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -307,15 +307,6 @@ def explain_rows(tag):
             @session = (SELECT id FROM sessions WHERE token_hash = UNHEX(SHA2('{tag}s0', 256))),
             @session_user = (SELECT user_id FROM sessions WHERE token_hash = UNHEX(SHA2('{tag}s0', 256))),
             @addr = '{tag}-0';"""
-
-
-def statements():
-    """The SQL of stmt.c's statement table, by name (entries made of string literals only)."""
-    text = (ROOT / "fcgi" / "core" / "stmt.c").read_text()
-    out = {}
-    for m in re.finditer(r'\[(STMT_\w+)\]\s*=\s*((?:"(?:[^"\\]|\\.)*"\s*)+),', text):
-        out[m.group(1)] = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(2)))
-    return out
 
 
 def explain_all(stack, setup, queries):
