@@ -71,7 +71,7 @@ db_connect(struct db *db)
 {
 	const struct config *c = db->cfg;
 	unsigned int timeout = (unsigned int)c->db_timeout;
-	char init[200];
+	char init[240];
 	const char *sock = c->db_socket[0] ? c->db_socket : NULL;
 	const char *host = sock ? NULL : c->db_host;
 	unsigned int port = sock ? 0 : (unsigned int)c->db_port;
@@ -82,8 +82,14 @@ db_connect(struct db *db)
 	}
 	/* A statement waiting for a row lock gives up (1205) well before the read
 	 * timeout would cut the connection and every statement prepared on it. */
-	/* The send limit is the messages table's trigger's (0008_send_rate_trigger.sql). */
+	/* REPEATABLE READ whatever the server's default: a send's INSERT ...
+	 * SELECT takes its lock order from the shared locks it reads with, which
+	 * READ COMMITTED would not take (the purge sets READ COMMITTED after).
+	 * The send limit is the messages table's trigger's (0008), read from the
+	 * connection: it runs on every connection made here (no automatic
+	 * reconnect, no connection reset, which would drop it). */
 	snprintf(init, sizeof(init), "SET time_zone = '+00:00', innodb_lock_wait_timeout = %u, "
+	    "SESSION tx_isolation = 'REPEATABLE-READ', "
 	    "@chatd_send_interval_us = %lld, @chatd_send_tolerance_us = %lld",
 	    db_lock_wait(c), db_send_interval_us(c), db_send_interval_us(c) * c->send_burst);
 	if (mysql_optionsv(db->m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout) != 0 ||
@@ -163,7 +169,7 @@ db_fail(struct db *db, MYSQL_STMT *st, enum db_stmt s, struct db_result *res)
 	if (e == DB_ER_LOCK_WAIT || e == DB_ER_DEADLOCK)
 		log_msg(LOG_WARN, "db: statement %s gave way: %s (%u)", db_stmt_name(s), why, e);
 	/* A duplicate key is an answer ("name taken"), not a fault. */
-	else if (e != DB_ER_DUP_ENTRY && e != DB_ER_SIGNAL)
+	else if (e != DB_ER_DUP_ENTRY && e != DB_ER_SEND_RATE)
 		log_msg(LOG_ERROR, "db: statement %s failed: %s (%u)", db_stmt_name(s), why, e);
 	mysql_stmt_reset(st);
 	return e == DB_ER_LOCK_WAIT || e == DB_ER_DEADLOCK ? DB_UNAVAILABLE : DB_FAILED;

@@ -75,6 +75,7 @@ struct config;
 	X(TICKET_DELETE) \
 	X(SESSION_INSERT) \
 	X(SESSION_GET) \
+	X(SESSION_TOUCH) \
 	X(SESSION_SEEN) \
 	X(SESSION_DELETE) \
 	X(SESSION_DELETE_OTHERS) \
@@ -250,7 +251,7 @@ int db_contended(const struct db *);
 
 #define DB_ER_DUP_ENTRY 1062
 #define DB_ER_LOCK_WAIT 1205	/* a row lock was not granted within innodb_lock_wait_timeout */
-#define DB_ER_SIGNAL 1644	/* SIGNAL in a trigger: a rule of the schema refused the row (an answer) */
+#define DB_ER_SEND_RATE 45001	/* the messages trigger's refusal: over the send limit (an answer) */
 #define DB_ER_DEADLOCK 1213	/* chosen as a deadlock's victim: the transaction was rolled back */
 
 #endif

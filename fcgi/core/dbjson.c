@@ -10,7 +10,7 @@
 #include "dbjson.h"
 #include "log.h"
 
-#define DBJ_MAX_COLS 16
+#define DBJ_MAX_COLS 24
 
 struct dbj_read {
 	const struct dbj_col *cols;

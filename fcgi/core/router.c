@@ -215,6 +215,23 @@ field_error(struct req *r, enum err e, const char *what, const char *bad)
 	req_error(r, e, msg);
 }
 
+/* The query, then the body: ERR_OK, or the error with what (and *bad) to name. */
+static enum err
+check_input(struct req *r, const struct route *rt, const char **bad, const char **what)
+{
+	enum err e;
+
+	if ((e = check_query(r, rt->query, bad)) != ERR_OK) {
+		*what = "Parameter";
+		return e;
+	}
+	if (rt->body == NULL)
+		return r->content_length > 0 ? ERR_UNEXPECTED_BODY : ERR_OK;
+	if ((e = read_json_body(r, rt, bad)) != ERR_OK)
+		*what = "Field";
+	return e;
+}
+
 /* The name of the user the request is about, from where the route says. */
 static const char *
 route_peer(struct req *r, const struct route *rt)
@@ -278,16 +295,12 @@ router_dispatch(const struct route *table, size_t n, struct req *r)
 		req_error(r, ERR_BAD_ORIGIN, NULL);
 		return;
 	}
-	/* The query and the body are read and checked first, so the user they
-	 * name (rt->peer) comes with the session in one round trip; their
-	 * errors are still answered after the session's. */
-	if ((e = check_query(r, rt->query, &bad)) != ERR_OK)
-		field_what = "Parameter";
-	else if (rt->body == NULL) {
-		if (r->content_length > 0)
-			e = ERR_UNEXPECTED_BODY;
-	} else if ((e = read_json_body(r, rt, &bad)) != ERR_OK)
-		field_what = "Field";
+	/* A route whose query or body names the other user (rt->peer) has them
+	 * read and checked before the session, so that user comes with the
+	 * session in one round trip; their errors are still answered after the
+	 * session's. Other routes read nothing before the session. */
+	if (rt->peer != NULL)
+		e = check_input(r, rt, &bad, &field_what);
 	if (rt->flags & ROUTE_AUTH) {
 		enum err auth;
 
@@ -308,6 +321,8 @@ router_dispatch(const struct route *table, size_t n, struct req *r)
 		}
 		presence_seen(r);
 	}
+	if (rt->peer == NULL)
+		e = check_input(r, rt, &bad, &field_what);
 	if (e != ERR_OK) {
 		if (field_what != NULL)
 			field_error(r, e, field_what, bad);

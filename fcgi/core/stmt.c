@@ -132,9 +132,12 @@ static const char *const sql[STMT__MAX] = {
 	    "FROM sessions s JOIN users u ON u.id = s.user_id "
 	    "LEFT JOIN users p ON p.username = ? AND p.active = 1 WHERE s.token_hash = ? "
 	    "AND s.last_seen_at > NOW(6) - INTERVAL ? SECOND AND s.created_at > NOW(6) - INTERVAL ? SECOND",
-	/* The session's and the user's last use, each only when due (the
-	 * first `?` for the session, the second for the user): one statement,
-	 * sent only when one of them is. User row first, as everywhere. */
+	/* The session's last use, when only it is due (the user's row stays
+	 * unlocked) ... */
+	[STMT_SESSION_TOUCH] = "UPDATE sessions FORCE INDEX (PRIMARY) SET last_seen_at = NOW(6) WHERE id = ?",
+	/* ... or the user's too, each only when due (the first `?` for the
+	 * session, the second for the user): one statement, sent only when one
+	 * of them is. User row first, as everywhere. */
 	[STMT_SESSION_SEEN] = "UPDATE users u STRAIGHT_JOIN sessions s FORCE INDEX (PRIMARY) "
 	    "ON s.id = ? AND s.user_id = u.id "
 	    "SET s.last_seen_at = IF(?, NOW(6), s.last_seen_at), u.seen_at = IF(?, NOW(6), u.seen_at) "
@@ -203,7 +206,6 @@ static const char *const sql[STMT__MAX] = {
 	    "WHERE user_id = ? ORDER BY id DESC LIMIT 1000",
 
 	/* Friends?  Is the sender key the sender's, the recipient key the recipient's? */
-	/* Why a message was not stored (STMT_MESSAGE_INSERT made no row). */
 	[STMT_MESSAGE_CHECK] = "SELECT EXISTS(SELECT 1 FROM friendships WHERE user_id = ? AND friend_id = ?), "
 	    "EXISTS(SELECT 1 FROM public_keys WHERE id = ? AND user_id = ?), "
 	    "EXISTS(SELECT 1 FROM public_keys WHERE id = ? AND user_id = ?)",

@@ -22,7 +22,8 @@
  */
 enum err ratelimit_take(struct req *, const char *action, int per_minute, int burst);
 
-/* Seconds until the user's next `action` is allowed (at least 1); the
+/* Seconds until the user's next `action` is allowed (at least 1; -1 when
+ * the database did not say); the
  * send limit's own step is the messages table's (STMT_MESSAGE_INSERT). */
 long long ratelimit_wait(struct req *, const char *action, int per_minute, int burst);
 

@@ -310,6 +310,8 @@ sql_session_seen(struct db *db, long long id, long long user_id, int session_due
 {
 	struct db_param p[4] = {DB_INT(id), DB_INT(session_due != 0), DB_INT(user_due != 0), DB_INT(user_id)};
 
+	if (!user_due)
+		return sql_write(db, STMT_SESSION_TOUCH, p, 1, NULL);
 	return sql_write(db, STMT_SESSION_SEEN, p, 4, NULL);
 }
 

@@ -124,7 +124,8 @@ enum db_rc sql_session_insert(struct db *, const unsigned char hash[SQL_HASH_LEN
     const char *user_agent, const char *ip, long long *id);
 /* A live session and the user it names, in one round trip. */
 enum db_rc sql_session_get(struct db *, const struct sql_session_key *, struct sql_session *, int *found);
-/* Marks the session (session_due) and its user (user_due) used now, in one statement. */
+/* Marks the session (session_due) and its user (user_due) used now, in one
+ * statement; the user's row is locked only when user_due. */
 enum db_rc sql_session_seen(struct db *, long long id, long long user_id, int session_due, int user_due);
 /* Only the user's own session; affected may be NULL. */
 enum db_rc sql_session_delete(struct db *, long long id, long long user_id, long long *affected);

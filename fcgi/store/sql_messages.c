@@ -39,13 +39,13 @@ sql_message_insert(struct db *db, const struct sql_message *m, struct sql_stored
 	memset(out, 0, sizeof(*out));
 	rc = db_run(db, STMT_MESSAGE_INSERT, p, 19, c, 2, NULL, NULL, &res);
 	out->duplicate = rc == DB_FAILED && res.err == DB_ER_DUP_ENTRY;
-	out->rate_limited = rc == DB_FAILED && res.err == DB_ER_SIGNAL;
+	out->rate_limited = rc == DB_FAILED && res.err == DB_ER_SEND_RATE;
 	if (rc != DB_OK || res.rows != 1)
 		out->id = 0;
 	return rc;
 }
 
-/* A message row of a page; the order is MSG_COLS's in db.c. */
+/* A message row of a page; the order is MSG_COLS's in stmt.c. */
 static const struct dbj_col sql_message_cols[] = {
 	{"id", DBJ_INT, 0}, {"sender_id", DBJ_INT, 0}, {"recipient_id", DBJ_INT, 0},
 	{"kind", DBJ_STR, 8}, {"sender_key_id", DBJ_INT, 0}, {"recipient_key_id", DBJ_INT, 0},
@@ -58,7 +58,7 @@ enum db_rc
 sql_messages_page(struct db *db, long long a, long long b, const struct sql_page *pg, struct buf *out,
     struct sql_markers *m, int *more)
 {
-	long long lim = pg->limit + 1, lead[3];
+	long long lim = pg->limit + 1, lead[3] = {0, 0, 0};
 	struct db_param p[17] = {DB_INT(a), DB_INT(b), DB_INT(b), DB_INT(a), DB_INT(b), DB_INT(a),
 	    DB_INT(a), DB_INT(b), DB_INT(pg->after), DB_INT(pg->before), DB_INT(lim),
 	    DB_INT(b), DB_INT(a), DB_INT(pg->after), DB_INT(pg->before), DB_INT(lim), DB_INT(lim)};

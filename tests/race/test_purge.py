@@ -270,6 +270,7 @@ KEYED = {
     "STMT_USER_PURGE_PENDING_NAME": ("users_username", ["@pending_name", AGE]),
     "STMT_PURGE_IDLE_DROP": ("PRIMARY", ["@session", AGE]),
     "STMT_PURGE_OLD_DROP": ("PRIMARY", ["@session", AGE]),
+    "STMT_SESSION_TOUCH": ("PRIMARY", ["@session"]),
     # a request's seen marks: the user's row, then the session's, each by its key
     "STMT_SESSION_SEEN": (("PRIMARY", "PRIMARY"), ["@session", "1", "1", "@session_user"]),
     "STMT_USER_ACTIVATE": ("PRIMARY", ["1", "@pending"]),
