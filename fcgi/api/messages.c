@@ -201,11 +201,8 @@ messages_post(struct req *r)
 	/* Stored, or why not; a second try only if what was missing came to be
 	 * in between (a friendship that was being made, say). */
 	for (int tries = 0; tries < 2; tries++) {
-		if ((e = db_auto(r->db, "message_send", messages_send_once, s)) == ERR_RATE_LIMITED) {
-			long long secs = ratelimit_wait(r, "send", cfg->send_rate, cfg->send_burst);
-
-			return secs < 0 ? ERR_DB_UNAVAILABLE : ratelimit_refuse(r, secs);
-		}
+		if ((e = db_auto(r->db, "message_send", messages_send_once, s)) == ERR_RATE_LIMITED)
+			return ratelimit_refuse(r, "send", cfg->send_rate, cfg->send_burst);
 		if (e != ERR_OK)
 			return e;
 		if (s->out.id != 0 || (e = messages_why_not(r, &s->m)) != ERR_OK)

@@ -353,3 +353,9 @@ config_usage(void)
 		    vars[i].dflt ? " (default '" : " (required)",
 		    vars[i].dflt ? vars[i].dflt : "", vars[i].dflt ? "')" : "");
 }
+
+long long
+config_step_us(int per_minute)
+{
+	return 60000000LL / (per_minute > 0 ? per_minute : 1);
+}

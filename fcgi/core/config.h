@@ -80,6 +80,9 @@ typedef const char *(*config_getter)(const char *name, void *ctx);
  * Fills cfg from get(). Returns 0, or -1 with a one-line reason in err
  * ("CHATD_WORKERS must be an integer from 1 to 256, not 'x'").
  */
+/* A limit of per_minute actions as GCRA's step in microseconds (1 at least per minute). */
+long long config_step_us(int per_minute);
+
 int config_load(struct config *cfg, config_getter get, void *ctx, char *err, size_t errlen);
 
 /* Writes the variable table (name, default, meaning) for --help. */

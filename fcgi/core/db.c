@@ -60,12 +60,6 @@ db_close(struct db *db)
 	mysql_thread_end();
 }
 
-long long
-db_send_interval_us(const struct config *c)
-{
-	return 60000000LL / (c->send_rate > 0 ? c->send_rate : 1);
-}
-
 static int
 db_connect(struct db *db)
 {
@@ -91,7 +85,7 @@ db_connect(struct db *db)
 	snprintf(init, sizeof(init), "SET time_zone = '+00:00', innodb_lock_wait_timeout = %u, "
 	    "SESSION tx_isolation = 'REPEATABLE-READ', "
 	    "@chatd_send_interval_us = %lld, @chatd_send_tolerance_us = %lld",
-	    db_lock_wait(c), db_send_interval_us(c), db_send_interval_us(c) * c->send_burst);
+	    db_lock_wait(c), config_step_us(c->send_rate), config_step_us(c->send_rate) * c->send_burst);
 	if (mysql_optionsv(db->m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout) != 0 ||
 	    mysql_optionsv(db->m, MYSQL_OPT_READ_TIMEOUT, &timeout) != 0 ||
 	    mysql_optionsv(db->m, MYSQL_OPT_WRITE_TIMEOUT, &timeout) != 0 ||
@@ -417,21 +411,25 @@ db_tx_again(const struct db *db, int tries, double started)
 	return db_lost(db->last_err) && !db->commit_sent && left > 0;
 }
 
-enum err
-db_tx(struct db *db, const char *what, db_tx_fn fn, void *ctx)
+/* One unit of work by the retry rules: in a transaction (tx) or, for a unit
+ * of one statement, in autocommit, where that statement is its own commit:
+ * lost on the way, its outcome is unknown (db_run re-sends one that never
+ * left). */
+static enum err
+db_unit(struct db *db, const char *what, db_tx_fn fn, void *ctx, int tx)
 {
 	double started = db_now();
 	enum err e;
 
 	for (int tries = 1;; tries++) {
-		db->commit_sent = 0;
-		if (db_begin(db) != DB_OK)
+		db->commit_sent = !tx;
+		if (tx && db_begin(db) != DB_OK)
 			return ERR_DB_UNAVAILABLE;
 		if ((e = fn(ctx)) == ERR_OK) {
-			if (db_commit(db) == DB_OK)
+			if (!tx || db_commit(db) == DB_OK)
 				return ERR_OK;
 			e = ERR_DB_UNAVAILABLE;
-		} else {
+		} else if (tx) {
 			unsigned int why = db->last_err;
 
 			db_rollback(db);
@@ -439,26 +437,20 @@ db_tx(struct db *db, const char *what, db_tx_fn fn, void *ctx)
 		}
 		if (e != ERR_DB_UNAVAILABLE || !db_tx_again(db, tries, started))
 			return e;
-		log_msg(LOG_WARN, "db: transaction %s gave way (%u), try %d of %d", what, db->last_err,
-		    tries + 1, DB_TX_TRIES);
+		log_msg(LOG_WARN, "db: %s %s gave way (%u), try %d of %d", tx ? "transaction" : "statement",
+		    what, db->last_err, tries + 1, DB_TX_TRIES);
 		db_backoff(tries);
 	}
 }
 
 enum err
+db_tx(struct db *db, const char *what, db_tx_fn fn, void *ctx)
+{
+	return db_unit(db, what, fn, ctx, 1);
+}
+
+enum err
 db_auto(struct db *db, const char *what, db_tx_fn fn, void *ctx)
 {
-	double started = db_now();
-	enum err e;
-
-	for (int tries = 1;; tries++) {
-		/* The statement is its own commit: lost on the way, its outcome is
-		 * unknown (db_run re-sends one that never left). */
-		db->commit_sent = 1;
-		if ((e = fn(ctx)) != ERR_DB_UNAVAILABLE || !db_tx_again(db, tries, started))
-			return e;
-		log_msg(LOG_WARN, "db: statement %s gave way (%u), try %d of %d", what, db->last_err,
-		    tries + 1, DB_TX_TRIES);
-		db_backoff(tries);
-	}
+	return db_unit(db, what, fn, ctx, 0);
 }

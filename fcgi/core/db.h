@@ -233,9 +233,6 @@ enum err db_tx(struct db *, const char *what, db_tx_fn fn, void *ctx);
  */
 enum err db_auto(struct db *, const char *what, db_tx_fn fn, void *ctx);
 
-/* The send limit's step in microseconds (CHATD_SEND_RATE per minute). */
-long long db_send_interval_us(const struct config *);
-
 /* Ends a transaction a handler left open (the worker calls it after each request). */
 void db_rollback(struct db *);
 

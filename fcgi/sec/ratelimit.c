@@ -4,42 +4,31 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "db.h"
 #include "ratelimit.h"
 #include "session.h"
 #include "sql_guard.h"
 
-
 enum err
-ratelimit_refuse(struct req *r, long long secs)
+ratelimit_refuse(struct req *r, const char *action, int per_minute, int burst)
 {
-	return req_refuse_for(r, ERR_RATE_LIMITED, secs);
-}
-
-long long
-ratelimit_wait(struct req *r, const char *action, int per_minute, int burst)
-{
-	long long interval = 60000000LL / (per_minute > 0 ? per_minute : 1);
-	long long wait_us = 0, secs;
+	long long step = config_step_us(per_minute), wait_us = 0, secs;
 
 	if (sql_rate_wait(r->db, r->session->user_id, action, &wait_us) != DB_OK)
-		return -1;
-	/* Allowed again once tat + interval is back within the burst. */
-	secs = (wait_us + interval - interval * burst + 999999) / 1000000;
-	return secs > 0 ? secs : 1;
+		return ERR_DB_UNAVAILABLE;
+	/* Allowed again once tat + step is back within the burst. */
+	secs = (wait_us + step - step * burst + 999999) / 1000000;
+	return req_refuse_for(r, ERR_RATE_LIMITED, secs > 0 ? secs : 1);
 }
 
 enum err
 ratelimit_take(struct req *r, const char *action, int per_minute, int burst)
 {
-	long long uid = r->session->user_id;
-	long long interval = 60000000LL / (per_minute > 0 ? per_minute : 1), secs;
+	long long step = config_step_us(per_minute);
 	int taken = 0;
 
-	if (sql_rate_take(r->db, uid, action, interval, interval * burst, &taken) != DB_OK)
+	if (sql_rate_take(r->db, r->session->user_id, action, step, step * burst, &taken) != DB_OK)
 		return ERR_DB_UNAVAILABLE;
-	if (taken)
-		return ERR_OK;
-	secs = ratelimit_wait(r, action, per_minute, burst);
-	return secs < 0 ? ERR_DB_UNAVAILABLE : ratelimit_refuse(r, secs);
+	return taken ? ERR_OK : ratelimit_refuse(r, action, per_minute, burst);
 }

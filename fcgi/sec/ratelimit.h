@@ -22,12 +22,12 @@
  */
 enum err ratelimit_take(struct req *, const char *action, int per_minute, int burst);
 
-/* Seconds until the user's next `action` is allowed (at least 1; -1 when
- * the database did not say); the
- * send limit's own step is the messages table's (STMT_MESSAGE_INSERT). */
-long long ratelimit_wait(struct req *, const char *action, int per_minute, int burst);
-
-/* 429 rate_limited with Retry-After in secs: ERR_RATE_LIMITED. */
-enum err ratelimit_refuse(struct req *, long long retry_after);
+/*
+ * The refusal of an `action` over its limit: ERR_RATE_LIMITED (429 with
+ * Retry-After, the seconds until the user's next one is allowed), or
+ * ERR_DB_UNAVAILABLE when the database cannot say. The send limit's own
+ * step is the messages table's (STMT_MESSAGE_INSERT); its refusal is this.
+ */
+enum err ratelimit_refuse(struct req *, const char *action, int per_minute, int burst);
 
 #endif

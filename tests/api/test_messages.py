@@ -396,4 +396,16 @@ def test_messages_need_a_session_and_csrf(clients):
     anon = clients()
     assert_error(anon.post("/api/messages", good(a, b)), 401, "unauthenticated")
     assert_error(anon.get(f"/api/messages?with={a.name}"), 401, "unauthenticated")
+    # These routes read their query and body before the session (the peer
+    # comes with it), yet a request without one is still told so first.
+    assert_error(anon.post("/api/messages", data=b'{"to": ', headers={"Content-Type": "application/json"}),
+                 401, "unauthenticated")
+    assert_error(anon.post("/api/messages", good(a, b), headers={"Content-Type": "text/plain"}),
+                 401, "unauthenticated")
+    assert_error(anon.get("/api/messages?with=no%20such!&limit=0"), 401, "unauthenticated")
+    assert_error(anon.post("/api/messages/read", {"with": a.name, "upto": -1}), 401, "unauthenticated")
+    # With one, the bad input is the answer, and a peer named by bad input is not used.
+    assert_error(a.client.get("/api/messages?with=no%20such!"), 400, "bad_query")
+    assert_error(a.client.post("/api/messages", data=b'{"to": ', headers={"Content-Type": "application/json"}),
+                 400, "bad_json")
     assert_error(a.client.post("/api/messages", good(a, b), headers={"X-CSRF-Token": ""}), 403, "csrf_failed")
