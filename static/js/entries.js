@@ -121,6 +121,9 @@ export function place(li) {
     existing.replaceWith(li);
     return;
   }
+  // The stored message takes the place of its "sending…" bubble at once,
+  // not at the next drawing of the outbox.
+  if (li.dataset.slot) ol.querySelector(`li.pending[data-pending-slot="${CSS.escape(li.dataset.slot)}"]`)?.remove();
   const after = [...ol.children].find((x) => (x.dataset.id && Number(x.dataset.id) > id) || x.classList.contains('pending'));
   ol.insertBefore(li, after || null);
 }

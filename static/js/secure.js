@@ -446,14 +446,16 @@ export class Secure extends Pins {
   }
 
   // The sealed messages to peer still waiting in the outbox, opened again
-  // for the screen: [{seq, kind, text, counter, epoch}].
+  // for the screen: [{seq, kind, text, time, slot, unlisted}], slot being
+  // the direction and counter a stored message shows (entries.js).
   async pending(peer) {
     const out = [];
     for (const entry of await ks.outbox()) {
       if (entry.peer !== peer.id) continue;
       const known = this.opened.get(entry.seq);
+      const slot = `${entry.dir}#${entry.counter}`;
       if (known) {
-        out.push({ ...known, unlisted: !!entry.unlisted });
+        out.push({ ...known, slot, unlisted: !!entry.unlisted });
         continue;
       }
       try {
@@ -463,7 +465,7 @@ export class Secure extends Pins {
         const f = e2ee.decodeFrame(plaintext);
         const p = { seq: entry.seq, kind: f.kind, text: f.kind === 'text' ? f.body : null, time: f.time };
         this.opened.set(entry.seq, p);
-        out.push({ ...p, unlisted: !!entry.unlisted });
+        out.push({ ...p, slot, unlisted: !!entry.unlisted });
       } catch (err) {
         if (!(err instanceof e2ee.E2EEError)) throw err;
       }

@@ -97,12 +97,16 @@ export async function drawPending(conv) {
   const want = [];
   for (const p of list) {
     if (p.kind !== 'text') continue;
+    // Already shown as stored (a catch-up listed it before the post's answer
+    // took it out of the outbox): one bubble per message, never two.
+    if (ol.querySelector(`li[data-slot="${CSS.escape(p.slot)}"]:not(.pending)`)) continue;
     let li = old.get(String(p.seq));
     old.delete(String(p.seq));
     if (!li) {
       li = clone('message-item');
       li.classList.add('mine', 'pending');
       li.dataset.seq = p.seq;
+      li.dataset.pendingSlot = p.slot;
       fillText(li.querySelector('.text'), p.text);
       hooks.setTime(li.querySelector('time'), p.time);
       li.querySelector('.who').textContent = `You, ${li.querySelector('time').textContent}: `;

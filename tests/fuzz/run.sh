@@ -30,7 +30,7 @@ declare -A deps=(
 	[query]="fcgi/core/query.c fcgi/lib/utf8.c fcgi/lib/arena.c"
 	[cookie]="fcgi/core/cookie.c fcgi/lib/arena.c"
 	[fields]="fcgi/core/fields.c fcgi/lib/utf8.c"
-	[router]="fcgi/lib/hex.c fcgi/sec/token.c fcgi/core/router.c fcgi/core/query.c fcgi/lib/utf8.c fcgi/lib/arena.c fcgi/lib/buf.c fcgi/core/resp.c fcgi/core/log.c fcgi/core/fields.c fcgi/core/err.c fcgi/sec/session.c fcgi/store/sql_accounts.c fcgi/store/sql_social.c fcgi/core/dbjson.c fcgi/core/cookie.c fcgi/core/db.c fcgi/core/stmt.c fcgi/lib/b64.c fcgi/api/presence.c fcgi/api/event.c fcgi/core/notify.c"
+	[router]="fcgi/lib/hex.c fcgi/sec/token.c fcgi/core/router.c fcgi/core/query.c fcgi/lib/utf8.c fcgi/lib/arena.c fcgi/lib/buf.c fcgi/core/resp.c fcgi/core/log.c fcgi/core/fields.c fcgi/core/err.c fcgi/sec/session.c fcgi/store/sql_accounts.c fcgi/store/sql_social.c fcgi/core/dbjson.c fcgi/core/cookie.c fcgi/core/db.c fcgi/core/config.c fcgi/core/stmt.c fcgi/lib/b64.c fcgi/api/presence.c fcgi/api/event.c fcgi/core/notify.c"
 	[tmpl]="fcgi/core/tmpl.c fcgi/lib/buf.c fcgi/lib/utf8.c"
 	[b64]="fcgi/lib/b64.c"
 )
